@@ -7,7 +7,7 @@ namespace LossLab;
 /// Argument checks that run before any native computation, so that bad input gives an exception naming the
 /// loss, the argument, what was expected and what was given, instead of a native error or a silent NaN.
 /// </summary>
-public static class Check
+public static partial class Check
 {
     /// <summary>The shape of a tensor as text, e.g. <c>[8, 5]</c>.</summary>
     public static string Shape(Tensor t) => "[" + string.Join(", ", t.shape) + "]";
