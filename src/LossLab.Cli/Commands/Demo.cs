@@ -28,8 +28,18 @@ internal static class Demo
     /// <summary>The folder of the Fashion-MNIST sample copied beside the tool.</summary>
     public static string SampleFolder => Path.Combine(AppContext.BaseDirectory, "data", "fashion-mnist-sample");
 
-    public static int Run(string? dataFolder, int seed)
+    public static int Run(string? dataFolder, int seed, string deviceName = "cpu")
     {
+        torch.Device device;
+        try
+        {
+            device = DeviceOption.Parse(deviceName);
+        }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine("losslab demo: " + e.Message);
+            return 2;
+        }
         string folder = dataFolder
             ?? (File.Exists(Path.Combine(FashionMnist.DebianFolder, "t10k-images-idx3-ubyte.gz")) ? FashionMnist.DebianFolder : SampleFolder);
         ImageSet train, test;
@@ -47,7 +57,7 @@ internal static class Demo
         using (test)
         {
             AnsiConsole.MarkupLine($"[bold]LossLab demo[/]: Fashion-MNIST from {Markup.Escape(folder)} ({train.Count} training, {test.Count} test images)");
-            var rows = Evaluate(train, test, seed, out double accuracy);
+            var rows = Evaluate(train, test, seed, device, out double accuracy);
             AnsiConsole.MarkupLine($"Fitted a softmax-regression classifier (784 -> 10) with cross-entropy: test accuracy {accuracy:P1}.");
             AnsiConsole.MarkupLine("Each loss on one test batch of 128 images: its value, the norm of its gradient with respect to the logits and to the weights, and the cosine between its logit gradient and cross-entropy's.");
             var table = new Table().Border(TableBorder.Rounded)
@@ -65,34 +75,35 @@ internal static class Demo
     public sealed record Row(string Spec, double Value, double LogitGradNorm, double WeightGradNorm, double CosineToCe);
 
     /// <summary>Fits the classifier and evaluates every spec; returns the rows and the test accuracy.</summary>
-    public static List<Row> Evaluate(ImageSet train, ImageSet test, int seed, out double accuracy)
+    public static List<Row> Evaluate(ImageSet train, ImageSet test, int seed, torch.Device device, out double accuracy)
     {
         using var scope = NewDisposeScope();
         torch.manual_seed(seed);
         var gen = new Generator((ulong)seed);
         long n = Math.Min(train.Count, 10_000);
-        var x = train.Normalized(FashionMnist.Mean, FashionMnist.Std).reshape(train.Count, -1)[..(int)n].to_type(ScalarType.Float32);
-        var y = train.Labels[..(int)n];
-        var w = torch.nn.Parameter(torch.zeros(784, 10, dtype: ScalarType.Float32));
-        var b = torch.nn.Parameter(torch.zeros(10, dtype: ScalarType.Float32));
+        var x = train.Normalized(FashionMnist.Mean, FashionMnist.Std).reshape(train.Count, -1)[..(int)n].to(device);
+        var y = train.Labels[..(int)n].to(device);
+        var w = torch.nn.Parameter(torch.zeros(784, 10, dtype: ScalarType.Float32, device: device));
+        var b = torch.nn.Parameter(torch.zeros(10, dtype: ScalarType.Float32, device: device));
         var opt = torch.optim.SGD(new[] { w, b }, 0.01, momentum: 0.9);
         const int steps = 300, batch = 128;
         for (int step = 0; step < steps; step++)
         {
             using var inner = NewDisposeScope();
-            var idx = torch.randint(0, n, new[] { (long)batch }, generator: gen);
+            var idx = torch.randint(0, n, new[] { (long)batch }, generator: gen).to(device);
             opt.zero_grad();
             var loss = torch.nn.functional.cross_entropy(x.index_select(0, idx).matmul(w) + b, y.index_select(0, idx));
             loss.backward();
             opt.step();
         }
-        var xt = test.Normalized(FashionMnist.Mean, FashionMnist.Std).reshape(test.Count, -1).to_type(ScalarType.Float32);
+        var xt = test.Normalized(FashionMnist.Mean, FashionMnist.Std).reshape(test.Count, -1).to(device);
+        var yt = test.Labels.to(device);
         using (torch.no_grad())
-            accuracy = (xt.matmul(w) + b).argmax(1).eq(test.Labels).to_type(ScalarType.Float64).mean().item<double>();
+            accuracy = (xt.matmul(w) + b).argmax(1).eq(yt).to_type(ScalarType.Float64).mean().item<double>();
 
-        var perm = torch.randperm(test.Count, generator: gen)[..128];
+        var perm = torch.randperm(test.Count, generator: gen)[..128].to(device);
         var xb = xt.index_select(0, perm);
-        var yb = test.Labels.index_select(0, perm);
+        var yb = yt.index_select(0, perm);
         var rows = new List<Row>();
         Tensor? ceGrad = null;
         foreach (var spec in Specs)

@@ -9,8 +9,9 @@ internal static class DemoCommand
     {
         var data = new Option<string?>("--data") { Description = "a Fashion-MNIST folder (IDX files); default: Debian's full set if installed, else the sample shipped with LossLab" };
         var seed = new Option<int>("--seed") { Description = "random seed", DefaultValueFactory = _ => 0 };
-        var cmd = new Command("demo", "Fit a small classifier on real Fashion-MNIST images, then evaluate cross-entropy, focal and the IQ divergences on a test batch: values and gradient norms.") { data, seed };
-        cmd.SetAction(r => Demo.Run(r.GetValue(data), r.GetValue(seed)));
+        var device = DeviceOption.Create();
+        var cmd = new Command("demo", "Fit a small classifier on real Fashion-MNIST images, then evaluate cross-entropy, focal and the IQ divergences on a test batch: values and gradient norms.") { data, seed, device };
+        cmd.SetAction(r => Demo.Run(r.GetValue(data), r.GetValue(seed), r.GetValue(device)!));
         return cmd;
     }
 }
