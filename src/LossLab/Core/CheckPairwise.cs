@@ -43,7 +43,7 @@ public static partial class Check
     }
 
     /// <summary>Every value must be &gt;= 0 (and not NaN); <paramref name="why"/> says why, for the message.</summary>
-    public static void NonNegative(Tensor t, string loss, string arg, string why)
+    public static void NonNegativeValues(Tensor t, string loss, string arg, string why)
     {
         NotNull(t, loss, arg);
         if (t.numel() == 0) return;

@@ -47,7 +47,7 @@ public static partial class Losses
         if (target.dim() != input.dim() || Enumerable.Range(0, (int)input.dim()).Any(i => target.shape[i] != input.shape[i] && target.shape[i] != 1))
             throw new ArgumentException($"{name}: 'target' must have the shape of 'input' {Check.Shape(input)} (dimensions of size 1 broadcast), got {Check.Shape(target)}", nameof(target));
         bool unsqueeze = GaussianVarNeedsUnsqueeze(input, var, name);
-        Check.NonNegative(var, name, nameof(var), "variances");
+        Check.NonNegativeValues(var, name, nameof(var), "variances");
 
         using var scope = NewDisposeScope();
         var v = unsqueeze ? var.unsqueeze(-1) : var;
@@ -104,7 +104,7 @@ internal sealed class GaussianNllLossDefinition : LossDefinition
     public override IReadOnlyList<ParamSpec> Parameters { get; } =
     [
         ParamSpec.Bool("full", false, "add the constant 0.5 log(2 pi)"),
-        ParamSpec.Float("eps", 1e-6, "the smallest variance used (clamp without gradient effect)", min: 0),
+        ParamSpec.Float("eps", 1e-6, "the smallest variance used (the clamp passes gradients straight through)", min: 0),
         ParamSpec.Reduction(),
     ];
     public override IReadOnlyList<InputSpec> Inputs { get; } =

@@ -33,7 +33,7 @@ public static partial class Losses
         Check.ElementwisePair(input, target, name);
         Check.Param(eps >= 0 && double.IsFinite(eps), name, nameof(eps), "a finite number >= 0", eps);
         Reduce.NoBatchMean(reduction, name);
-        if (!log_input) Check.NonNegative(input, name, nameof(input), "it is a rate since log_input is false");
+        if (!log_input) Check.NonNegativeValues(input, name, nameof(input), "it is a rate since log_input is false");
 
         using var scope = NewDisposeScope();
         var loss = log_input ? input.exp() - target * input : input - target * (input + eps).log();
