@@ -7,7 +7,7 @@ namespace LossLab;
 public static partial class Check
 {
     /// <summary>The tensor must hold at least one element.</summary>
-    public static void NotEmpty(Tensor t, string owner, string arg)
+    public static void HasSamples(Tensor t, string owner, string arg)
     {
         NotNull(t, owner, arg);
         if (t.numel() == 0)
@@ -15,7 +15,7 @@ public static partial class Check
     }
 
     /// <summary>A floating tensor must hold no NaN (infinities are allowed: they still order).</summary>
-    public static void NoNaN(Tensor t, string owner, string arg)
+    public static void NaNFree(Tensor t, string owner, string arg)
     {
         if (t.numel() == 0 || !t.dtype.IsFloatingPoint()) return;
         using var scope = NewDisposeScope();
@@ -27,7 +27,7 @@ public static partial class Check
     /// Binary labels: a bool tensor, or numbers that are all 0 or 1, or all -1 or +1 (real or integer dtype).
     /// Label 1 (true) is the positive class. Returns nothing; throws naming the values found otherwise.
     /// </summary>
-    public static void BinaryLabels(Tensor labels, string owner, string arg)
+    public static void BinaryMetricLabels(Tensor labels, string owner, string arg)
     {
         NotNull(labels, owner, arg);
         if (labels.dtype.IsComplex())

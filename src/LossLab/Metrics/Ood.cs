@@ -173,10 +173,10 @@ public static partial class Metrics
         Check.Rank(labels, name, nameof(labels), 1);
         if (labels.shape[0] != scores.shape[0])
             throw new ArgumentException($"{name}: 'labels' has {labels.shape[0]} entries but 'scores' has {scores.shape[0]}; give one label per score", nameof(labels));
-        Check.NotEmpty(scores, name, nameof(scores));
+        Check.HasSamples(scores, name, nameof(scores));
         Check.SameDevice(name, (scores, nameof(scores)), (labels, nameof(labels)));
-        Check.NoNaN(scores, name, nameof(scores));
-        Check.BinaryLabels(labels, name, nameof(labels));
+        Check.NaNFree(scores, name, nameof(scores));
+        Check.BinaryMetricLabels(labels, name, nameof(labels));
         using var scope = NewDisposeScope();
         var l = labels.detach();
         long positives = (l.dtype == ScalarType.Bool ? l : l.eq(1)).sum().item<long>();
