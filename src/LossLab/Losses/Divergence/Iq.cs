@@ -28,7 +28,7 @@ public static partial class Losses
     /// </list>
     /// docs/iq-loss.md derives the table. With chi and alpha = 0 the loss is cross-entropy exactly. Inputs of rank
     /// above 2, (N, C, d1, ...), are flattened to (N*d1*..., C) as the appendix does (reduction none returns (N, d1, ...)).
-    /// For kl, <c>exp(-r)</c> is computed with its exponent capped at half the log of the dtype's largest value (44 in
+    /// For kl, <c>exp(-r)</c> is computed with its exponent capped (at 44 in
     /// float32, 354 in float64) so that logits of magnitude 1e4 stay finite; below that the value is Appendix A's.
     /// <code>
     /// var loss = Losses.iq_loss(logits, labels, Divergence.JensenShannon);
@@ -116,10 +116,11 @@ public static partial class Losses
     /// <summary>phi'(r) of a divergence; callers hold it constant (<see cref="Surrogate.Hold"/>).</summary>
     public static Tensor IqPhiPrime(Tensor r, Divergence divergence) => FDivergence.Of(divergence).PhiPrimeOf(r);
 
-    /// <summary>Half the natural log of the largest finite value of a floating dtype: exp of it, times 1e4, stays finite.</summary>
+    /// <summary>The cap on exponents of held weights such as exp(-r): exp of it, times a reward of 1e4, times a batch of a
+    /// million, stays finite in the dtype (float32: e^44 ~ 1.3e19; float64: e^600 ~ 3.8e260).</summary>
     internal static double MaxExponent(ScalarType dtype) => dtype switch
     {
-        ScalarType.Float64 => 354.0,
+        ScalarType.Float64 => 600.0,
         ScalarType.Float16 => 5.5,
         _ => 44.0,
     };
