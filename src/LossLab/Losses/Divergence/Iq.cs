@@ -28,7 +28,7 @@ public static partial class Losses
     /// </list>
     /// docs/iq-loss.md derives the table. With chi and alpha = 0 the loss is cross-entropy exactly. Inputs of rank
     /// above 2, (N, C, d1, ...), are flattened to (N*d1*..., C) as the appendix does (reduction none returns (N, d1, ...)).
-    /// For kl, <c>exp(-r)</c> is computed with its exponent capped (at 44 in
+    /// For kl, <c>exp(-r)</c> is computed with its exponent capped (at 44 in float32, 600 in float64) so that logits of
     /// magnitude 1e4 stay finite even summed over large batches; below the cap the value is Appendix A's.
     /// <code>
     /// var loss = Losses.iq_loss(logits, labels, Divergence.JensenShannon);
