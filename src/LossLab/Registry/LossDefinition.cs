@@ -33,6 +33,12 @@ public abstract class LossDefinition
     /// <summary>The settings gradcheck evaluates (several shapes and parameter values).</summary>
     public abstract IEnumerable<GradcheckCase> GradcheckCases();
 
+    /// <summary>
+    /// Computes the loss and, for losses made of named terms (IQ Loss's soft-Q, log Z and chi2), the batch means of
+    /// those terms for training logs. The default returns no terms.
+    /// </summary>
+    public virtual (Tensor Loss, IReadOnlyDictionary<string, double>? Terms) ComputeWithTerms(LossInputs inputs, LossParameters p) => (Compute(inputs, p), null);
+
     /// <summary>Validates parameters given as text.</summary>
     public LossParameters ParseParameters(IReadOnlyDictionary<string, string>? given) => LossParameters.Parse(Name, Parameters, given);
 

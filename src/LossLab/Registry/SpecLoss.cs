@@ -32,6 +32,17 @@ public sealed class SpecLoss : nn.Module<Tensor, Tensor, Tensor>
         return Forward(new Dictionary<string, Tensor> { [names[0].Name] = input, [names[1].Name] = target });
     }
 
+    /// <summary>Computes the loss from its first two inputs and, where the loss has named terms, their batch means.</summary>
+    public (Tensor Loss, IReadOnlyDictionary<string, double>? Terms) ForwardWithTerms(Tensor input, Tensor target)
+    {
+        var names = Definition.Inputs;
+        if (names.Count < 2)
+            throw new InvalidOperationException($"{Definition.Name} does not take (input, target)");
+        var inputs = new Dictionary<string, Tensor> { [names[0].Name] = input, [names[1].Name] = target };
+        LossDefinition.CheckInputNames(Definition.Name, Definition.Inputs, inputs);
+        return Definition.ComputeWithTerms(new LossInputs(Definition.Name, inputs), Parameters);
+    }
+
     /// <summary>Computes the loss from named inputs.</summary>
     public Tensor Forward(IReadOnlyDictionary<string, Tensor> inputs)
     {

@@ -209,6 +209,12 @@ internal sealed class IqDefinition : LossDefinition
     public override Tensor Compute(LossInputs x, LossParameters p) =>
         Losses.iq_loss(x.Required("input"), x.Required("target"), DivergenceNames.Parse(p.Choice("divergence")), p.Float("alpha"), p.Reduction, Options(p));
 
+    public override (Tensor Loss, IReadOnlyDictionary<string, double>? Terms) ComputeWithTerms(LossInputs x, LossParameters p)
+    {
+        var (loss, terms) = Losses.iq_loss_terms(x.Required("input"), x.Required("target"), DivergenceNames.Parse(p.Choice("divergence")), p.Float("alpha"), p.Reduction, Options(p));
+        return (loss, terms.ToDictionary());
+    }
+
     public override IEnumerable<GradcheckCase> GradcheckCases()
     {
         static Dictionary<string, Tensor> Make(Generator g, long n, long c, double scale) =>
