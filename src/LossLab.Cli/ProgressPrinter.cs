@@ -20,6 +20,8 @@ internal sealed class ProgressPrinter : IProgress<TrainProgress>
 
     public void Report(TrainProgress p)
     {
+        if (p.Warnings is { Count: > 0 } warnings)
+            foreach (var w in warnings) output.WriteLine((interactive ? "\n" : "") + "warning: " + w);
         if (p.Finished is { } m)
         {
             string terms = m.Terms.Count == 0 ? "" : "  " + string.Join(" ", m.Terms.Select(kv => $"{kv.Key}={kv.Value:F3}"));

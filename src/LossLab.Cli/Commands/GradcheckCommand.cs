@@ -9,7 +9,7 @@ internal static class GradcheckCommand
 {
     public static Command Create()
     {
-        var loss = new Option<string[]>("--loss") { Description = "check only these losses (repeatable); default: every registered loss", AllowMultipleArgumentsPerToken = true };
+        var loss = new Option<string[]>("--loss") { Description = "check only these losses or composite specs (repeatable), e.g. focal or \"cross_entropy + 2*focal:gamma=2\"; default: every registered loss", AllowMultipleArgumentsPerToken = true };
         var verbose = new Option<bool>("--verbose") { Description = "print every setting, passed or not" };
         var cmd = new Command("gradcheck", "Check every loss's gradient against central finite differences in float64 (held terms frozen at the point of evaluation).") { loss, verbose };
         cmd.SetAction(r => Run(r.GetValue(loss) ?? Array.Empty<string>(), r.GetValue(verbose), Console.Out, Console.Error));
@@ -24,7 +24,19 @@ internal static class GradcheckCommand
         {
             foreach (var n in names)
             {
-                var d = LossCatalog.FindLoss(n);
+                LossDefinition? d = LossCatalog.FindLoss(n);
+                if (d is null && (n.Contains('+') || n.Contains('*') || n.Contains('(') || n.Contains(':')))
+                {
+                    try
+                    {
+                        d = new Registry.Composite.CompositeDefinition(n);
+                    }
+                    catch (Exception e) when (e is ArgumentException or FormatException)
+                    {
+                        errors.WriteLine($"losslab gradcheck: {e.Message}");
+                        return 2;
+                    }
+                }
                 if (d is null)
                 {
                     errors.WriteLine($"losslab gradcheck: unknown loss '{n}' (`losslab losses` lists them)");

@@ -54,7 +54,7 @@ internal static class TrainCommand
         {
             config.Validate();
             DeviceOption.Parse(config.Device);
-            Registry.LossCatalog.Create(config.Loss);
+            Registry.LossCatalog.CreateTrainingLoss(config.Loss);
             using var data = DatasetCatalog.Load(config.Dataset, config.DataDir, config.ValidationSize, config.Seed, config.TrainLimit);
             Console.Out.WriteLine($"losslab train: {config.Model} on {data.Name} ({data.Train.Count} train, {data.Validation.Count} validation, {data.Test.Count} test), loss {config.Loss}, {config.Epochs} epochs -> {outDir}");
             var trainer = new Trainer(config, data, outDir);
@@ -63,7 +63,7 @@ internal static class TrainCommand
             Console.Out.WriteLine($"done: validation error {last.ValError:P2}, NLL {last.ValNll:F4}, ECE {last.ValEce:F4}; run folder {Path.GetFullPath(outDir)} (metrics.csv, last.ckpt, best.ckpt, tensorboard/)");
             return 0;
         }
-        catch (Exception e) when (e is ArgumentException or FileNotFoundException or InvalidDataException or InvalidOperationException)
+        catch (Exception e) when (e is ArgumentException or FormatException or FileNotFoundException or InvalidDataException or InvalidOperationException)
         {
             Console.Error.WriteLine("losslab train: " + e.Message);
             return 2;

@@ -7,4 +7,5 @@ namespace LossLab.Training.Training;
 /// <param name="Steps">Steps per epoch.</param>
 /// <param name="RunningLoss">Mean training loss so far in this epoch.</param>
 /// <param name="Finished">The epoch's metrics, when the epoch has just finished; null during the epoch.</param>
-public sealed record TrainProgress(int Epoch, int Epochs, int Step, int Steps, double RunningLoss, EpochMetrics? Finished);
+/// <param name="Warnings">Warnings about the loss terms (a composite term orders of magnitude larger than another, or stuck at 0).</param>
+public sealed record TrainProgress(int Epoch, int Epochs, int Step, int Steps, double RunningLoss, EpochMetrics? Finished, IReadOnlyList<string>? Warnings = null);

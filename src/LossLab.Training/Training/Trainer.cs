@@ -45,7 +45,7 @@ public sealed class Trainer
     public IReadOnlyList<EpochMetrics> Run(bool resume = false, IProgress<TrainProgress>? progress = null, CancellationToken cancel = default)
     {
         var device = torch.device(config.Device);
-        var lossFn = LossCatalog.Create(config.Loss);
+        var lossFn = LossCatalog.CreateTrainingLoss(config.Loss);
         torch.manual_seed(config.Seed);
         using var model = ModelCatalog.Create(config.Model, data.Channels, data.ImageSize, data.NumClasses);
         model.to(device);
@@ -86,6 +86,7 @@ public sealed class Trainer
                 var x = data.Normalize(images, device);
                 var y = data.Train.Labels.index_select(0, idx).to(device);
                 optimizer.zero_grad();
+                lossFn.SetStep((long)epoch * steps + step);
                 var logits = model.forward(x);
                 var (loss, terms) = lossFn.ForwardWithTerms(logits, y);
                 if (config.LambdaGp > 0)
@@ -105,7 +106,8 @@ public sealed class Trainer
                 seen += b;
                 wrong += logits.argmax(1).ne(y).sum().item<long>();
                 if (terms is not null) foreach (var (k, v) in terms) Add(termSums, k, v * b);
-                progress?.Report(new TrainProgress(epoch + 1, config.Epochs, step + 1, steps, lossSum / seen, null));
+                var warnings = lossFn.TakeWarnings();
+                progress?.Report(new TrainProgress(epoch + 1, config.Epochs, step + 1, steps, lossSum / seen, null, warnings.Count > 0 ? warnings : null));
             }
             var avgTerms = termSums.ToDictionary(kv => kv.Key, kv => kv.Value / seen);
             var (valLoss, valError, valNll, valEce) = Evaluate(model, lossFn, data.Validation.Count > 0 ? data.Validation : data.Test, device);
@@ -155,12 +157,12 @@ public sealed class Trainer
         return all;
     }
 
-    private (double Loss, double Error, double Nll, double Ece) Evaluate(nn.Module<Tensor, Tensor> model, SpecLoss lossFn, Data.ImageSet set, Device device)
+    private (double Loss, double Error, double Nll, double Ece) Evaluate(nn.Module<Tensor, Tensor> model, ITrainingLoss lossFn, Data.ImageSet set, Device device)
     {
         using var scope = NewDisposeScope();
         var logits = Predict(model, data, set, device).to_type(ScalarType.Float64);
         var y = set.Labels;
-        double loss = lossFn.forward(logits, y).item<double>();
+        double loss = lossFn.ForwardWithTerms(logits, y).Loss.item<double>();
         double error = logits.argmax(1).ne(y).to_type(ScalarType.Float64).mean().item<double>();
         double nll = nn.functional.cross_entropy(logits, y).item<double>();
         double ece = Metrics.ece(torch.softmax(logits, 1), y).item<double>();

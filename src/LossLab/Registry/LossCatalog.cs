@@ -79,6 +79,15 @@ public static class LossCatalog
         return new SpecLoss(def, def.ParseParameters(parsed.Params));
     }
 
+    /// <summary>
+    /// Creates the loss a trainer uses from any spec: a single loss (<see cref="SpecLoss"/>) or a composite with weights,
+    /// schedules and detached inputs (<see cref="Composite.CompositeLoss"/>, e.g. <c>cross_entropy + 2*mmce</c>).
+    /// </summary>
+    /// <exception cref="ArgumentException">Unknown loss or parameter, or a value out of range.</exception>
+    /// <exception cref="FormatException">The spec is malformed.</exception>
+    public static ITrainingLoss CreateTrainingLoss(string spec) =>
+        Composite.CompositeSpec.IsComposite(spec) ? new Composite.CompositeLoss(spec) : Create(spec);
+
     private static string Suggest(string name, IEnumerable<string> names)
     {
         var all = names.ToList();

@@ -7,7 +7,7 @@ namespace LossLab.Registry;
 /// A registry loss with its parameters fixed, as a TorchSharp module. <c>forward(input, target)</c> passes the
 /// loss's first two inputs; <see cref="Forward(IReadOnlyDictionary{string, Tensor})"/> takes any named inputs.
 /// </summary>
-public sealed class SpecLoss : nn.Module<Tensor, Tensor, Tensor>
+public sealed class SpecLoss : nn.Module<Tensor, Tensor, Tensor>, ITrainingLoss
 {
     /// <summary>The loss's registry entry.</summary>
     public LossDefinition Definition { get; }
@@ -22,6 +22,14 @@ public sealed class SpecLoss : nn.Module<Tensor, Tensor, Tensor>
 
     /// <summary>The spec string, with every parameter written out.</summary>
     public string Spec => Definition.Name + ":" + string.Join(",", Parameters.AsText().Select(kv => kv.Key + "=" + kv.Value));
+
+    /// <summary>A single loss has no schedule: the step is ignored.</summary>
+    public void SetStep(long step)
+    {
+    }
+
+    /// <summary>A single loss has nothing to warn about.</summary>
+    public IReadOnlyList<string> TakeWarnings() => Array.Empty<string>();
 
     /// <summary>Computes the loss from its first two inputs (usually input and target).</summary>
     public override Tensor forward(Tensor input, Tensor target)
