@@ -12,8 +12,9 @@ internal static class LossesCommand
     {
         var name = new Argument<string?>("name") { Description = "show one loss or metric in full", Arity = ArgumentArity.ZeroOrOne };
         var json = new Option<bool>("--json") { Description = "print the catalog as JSON (name, summary, parameters with type and default, inputs)" };
-        var cmd = new Command("losses", "List the registered losses and metrics, or show one in full.") { name, json };
-        cmd.SetAction(r => Run(r.GetValue(name), r.GetValue(json)));
+        var forProblem = new Option<string?>("--for") { Description = "which loss to choose for a problem: " + string.Join(", ", LossGuide.Problems) };
+        var cmd = new Command("losses", "List the registered losses and metrics, show one in full, or say which to choose for a problem.") { name, json, forProblem };
+        cmd.SetAction(r => r.GetValue(forProblem) is string p ? Guide(p, Console.Out, Console.Error) : Run(r.GetValue(name), r.GetValue(json)));
         return cmd;
     }
 
@@ -46,6 +47,23 @@ internal static class LossesCommand
             metrics.AddRow(Markup.Escape(m.Name), m.Family, Markup.Escape(string.Join(", ", m.Parameters.Select(p => $"{p.Name}={p.Default}"))), Markup.Escape(m.Summary));
         AnsiConsole.Write(metrics);
         AnsiConsole.WriteLine($"{LossCatalog.Losses.Count} losses, {LossCatalog.Metrics.Count} metrics. `losslab losses NAME` shows one in full; a loss is named by a spec such as focal:gamma=3.");
+        return 0;
+    }
+
+    internal static int Guide(string problem, TextWriter output, TextWriter errors)
+    {
+        var entry = LossGuide.For(problem);
+        if (entry is null)
+        {
+            errors.WriteLine($"losslab losses --for: no advice for '{problem}'; problems: {string.Join(", ", LossGuide.Problems)}");
+            return 2;
+        }
+        output.WriteLine($"{entry.Title} ({entry.Problem})");
+        output.WriteLine("choose:");
+        foreach (var c in entry.Choices) output.WriteLine($"  {c.Spec,-44} {c.When}");
+        output.WriteLine("avoid:");
+        foreach (var p in entry.Pitfalls) output.WriteLine($"  - {p.Mistake}\n    instead: {p.Remedy} ({p.Spec})");
+        output.WriteLine("The long form, with the reasons: docs/choosing-a-loss.md.");
         return 0;
     }
 
