@@ -20,15 +20,10 @@ public static class ImageSets
     {
         if (indices.dim() != 1 || indices.dtype != ScalarType.Int64)
             throw new ArgumentException($"ImageSets.Subset: indices must be a rank-1 int64 tensor, got {indices.dtype} of shape [{string.Join(", ", indices.shape)}]", nameof(indices));
-        var idx = indices.device == set.Images.device ? indices : indices.to(set.Images.device);
-        try
-        {
-            return new ImageSet(set.Images.index_select(0, idx), set.Labels.index_select(0, idx.to(set.Labels.device)), source ?? set.Source);
-        }
-        finally
-        {
-            if (!ReferenceEquals(idx, indices)) idx.Dispose();
-        }
+        using var scope = NewDisposeScope();
+        var images = set.Images.index_select(0, indices.to(set.Images.device));
+        var labels = set.Labels.index_select(0, indices.to(set.Labels.device));
+        return new ImageSet(images.MoveToOuterDisposeScope(), labels.MoveToOuterDisposeScope(), source ?? set.Source);
     }
 
     /// <summary>All images as float32, normalised per channel (see <see cref="Normalization.Apply"/>).</summary>

@@ -24,14 +24,7 @@ public sealed class AugmentTests
         using var leftT = torch.tensor(left);
         using var got = Augment.Crop(set.Images, p, topT, leftT);
         Assert.Equal(new long[] { n, c, h, w }, got.shape);
-        Assert.Equal(ScalarType.Byte, got.dtype);
-        var values = got.data<byte>().ToArray();
-        int k = 0;
-        for (int i = 0; i < n; i++)
-            for (int ch = 0; ch < c; ch++)
-                for (int r = 0; r < h; r++)
-                    for (int col = 0; col < w; col++)
-                        Assert.Equal(Expected(i, ch, r, col, (int)top[i], (int)left[i], p, h, w), values[k++]);
+        DataTestSets.AssertPixels(got, (i, ch, r, col) => Expected(i, ch, r, col, (int)top[i], (int)left[i], p, h, w));
     }
 
     [Fact]
@@ -111,13 +104,7 @@ public sealed class AugmentTests
         using var set = DataTestSets.Numbered(n, c, h, w);
         using var mask = torch.tensor(new[] { true, false, true });
         using var got = Augment.Flip(set.Images, mask);
-        var values = got.data<byte>().ToArray();
-        int k = 0;
-        for (int i = 0; i < n; i++)
-            for (int ch = 0; ch < c; ch++)
-                for (int r = 0; r < h; r++)
-                    for (int col = 0; col < w; col++)
-                        Assert.Equal(DataTestSets.Pixel(i, ch, r, i == 1 ? col : w - 1 - col), values[k++]);
+        DataTestSets.AssertPixels(got, (i, ch, r, col) => DataTestSets.Pixel(i, ch, r, i == 1 ? col : w - 1 - col));
     }
 
     [Fact]

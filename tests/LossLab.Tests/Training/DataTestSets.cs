@@ -24,6 +24,21 @@ internal static class DataTestSets
         return new ImageSet(torch.tensor(pixels, [n, c, h, w], dtype: ScalarType.Byte), torch.tensor(labels, dtype: ScalarType.Int64), "numbered");
     }
 
+    /// <summary>Asserts every pixel of uint8 images (N, C, H, W) against <c>want(i, c, row, col)</c>, computed independently.</summary>
+    public static void AssertPixels(Tensor images, Func<int, int, int, int, byte> want)
+    {
+        Xunit.Assert.Equal(ScalarType.Byte, images.dtype);
+        var s = images.shape;
+        var got = images.contiguous().data<byte>().ToArray();
+        int k = 0;
+        for (int i = 0; i < s[0]; i++)
+            for (int c = 0; c < s[1]; c++)
+                for (int r = 0; r < s[2]; r++)
+                    for (int col = 0; col < s[3]; col++, k++)
+                        if (got[k] != want(i, c, r, col))
+                            Xunit.Assert.Fail($"pixel ({i}, {c}, {r}, {col}) is {got[k]}, expected {want(i, c, r, col)}");
+    }
+
     public static byte Pixel(int i, int c, int r, int col) => (byte)((i * 37 + c * 11 + r * 5 + col * 3) % 256);
 
     /// <summary>An image set whose image i is filled with the value i (so an image's identity survives any crop or flip), label i.</summary>

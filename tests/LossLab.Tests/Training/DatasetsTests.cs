@@ -3,12 +3,8 @@ using Xunit;
 
 namespace LossLab.Tests.Training;
 
-public sealed class DatasetsTests : IDisposable
+public sealed class DatasetsTests : TempFolder
 {
-    private readonly string dir = Directory.CreateTempSubdirectory("losslab-datasets-").FullName;
-
-    public void Dispose() => Directory.Delete(dir, true);
-
     [Fact]
     public void NamesResolveCaseInsensitivelyAndUnknownNamesListTheKnown()
     {
@@ -36,9 +32,9 @@ public sealed class DatasetsTests : IDisposable
     [InlineData("fashion-mnist", "fashion-mnist")]
     public void MissingFilesSayWhereToGetThem(string name, string hint)
     {
-        var e = Assert.Throws<FileNotFoundException>(() => Datasets.Load(name, dir));
+        var e = Assert.Throws<FileNotFoundException>(() => Datasets.Load(name, Dir));
         Assert.Contains(hint, e.Message);
-        Assert.Contains(dir, e.Message);
+        Assert.Contains(Dir, e.Message);
     }
 
     [Fact]

@@ -4,15 +4,11 @@ using Xunit;
 
 namespace LossLab.Tests.Training;
 
-public sealed class MatReaderTests : IDisposable
+public sealed class MatReaderTests : TempFolder
 {
-    private readonly string dir = Directory.CreateTempSubdirectory("losslab-mat-").FullName;
-
-    public void Dispose() => Directory.Delete(dir, true);
-
     private string Save(MatWriter w, string name = "a.mat")
     {
-        string path = Path.Combine(dir, name);
+        string path = Path.Combine(Dir, name);
         w.Save(path);
         return path;
     }
@@ -95,11 +91,7 @@ public sealed class MatReaderTests : IDisposable
     {
         var full = Mixed(false).ToArray();
         Assert.True(keep < full.Length);
-        string path = Path.Combine(dir, "cut.mat");
-        File.WriteAllBytes(path, full[..keep]);
-        var e = Assert.Throws<InvalidDataException>(() => MatReader.Read(path));
-        Assert.Contains("cut.mat", e.Message);
-        Assert.Matches("too short|truncated|ends after", e.Message);
+        Assert.Matches("too short|truncated|ends after", Fails("cut.mat", full[..keep]).Message);
     }
 
     [Fact]
@@ -107,7 +99,7 @@ public sealed class MatReaderTests : IDisposable
     {
         var full = Mixed(false).ToArray();
         var whole = MatReader.Read(Save(Mixed(false)));
-        string path = Path.Combine(dir, "cut.mat");
+        string path = Path.Combine(Dir, "cut.mat");
         for (int keep = 0; keep < full.Length; keep++)
         {
             File.WriteAllBytes(path, full[..keep]);
@@ -130,11 +122,7 @@ public sealed class MatReaderTests : IDisposable
     {
         var bytes = Mixed(false).ToArray();
         bytes[126] = (byte)'X';
-        string path = Path.Combine(dir, "bad.mat");
-        File.WriteAllBytes(path, bytes);
-        var e = Assert.Throws<InvalidDataException>(() => MatReader.Read(path));
-        Assert.Contains("bad.mat", e.Message);
-        Assert.Contains("not a MATLAB v5 MAT file", e.Message);
+        Assert.Contains("not a MATLAB v5 MAT file", Fails("bad.mat", bytes).Message);
     }
 
     [Fact]
@@ -142,16 +130,14 @@ public sealed class MatReaderTests : IDisposable
     {
         var bytes = Mixed(false).ToArray();
         bytes[125] = 0x02;
-        var e = Assert.Throws<InvalidDataException>(() => MatReader.Read(Write("v.mat", bytes)));
-        Assert.Contains("0x0200", e.Message);
+        Assert.Contains("0x0200", Fails("v.mat", bytes).Message);
     }
 
     [Fact]
     public void Hdf5FilesSaySo()
     {
         var bytes = MatWriter.Header(false, "MATLAB 7.3 MAT-file, Platform: GLNXA64, HDF5 schema 1.00").ToArray();
-        var e = Assert.Throws<InvalidDataException>(() => MatReader.Read(Write("h.mat", bytes)));
-        Assert.Contains("v7.3", e.Message);
+        Assert.Contains("v7.3", Fails("h.mat", bytes).Message);
     }
 
     [Theory]
@@ -172,9 +158,7 @@ public sealed class MatReaderTests : IDisposable
         var w = new MatWriter().AddUInt8("X", [4, 4], new byte[16], compress: true);
         var bytes = w.ToArray();
         for (int i = 128 + 8 + 2; i < bytes.Length - 4; i++) bytes[i] ^= 0x5A;
-        var e = Assert.Throws<InvalidDataException>(() => MatReader.Read(Write("z.mat", bytes)));
-        Assert.Contains("z.mat", e.Message);
-        Assert.Contains("compressed", e.Message);
+        Assert.Contains("compressed", Fails("z.mat", bytes).Message);
     }
 
     [Fact]
@@ -183,18 +167,20 @@ public sealed class MatReaderTests : IDisposable
         var w = new MatWriter().AddUInt8("X", [4, 4], new byte[16], compress: false);
         var bytes = w.ToArray();
         bytes[132] = 0xFF; // the miMATRIX byte count
-        var e = Assert.Throws<InvalidDataException>(() => MatReader.Read(Write("long.mat", bytes)));
-        Assert.Contains("truncated", e.Message);
+        Assert.Contains("truncated", Fails("long.mat", bytes).Message);
     }
 
     [Fact]
     public void AMissingFileIsFileNotFound() =>
-        Assert.Throws<FileNotFoundException>(() => MatReader.Read(Path.Combine(dir, "none.mat")));
+        Assert.Throws<FileNotFoundException>(() => MatReader.Read(Path.Combine(Dir, "none.mat")));
 
-    private string Write(string name, byte[] bytes)
+    /// <summary>Writes the bytes to a file, reads it, and returns the error, which must name the file.</summary>
+    private InvalidDataException Fails(string name, byte[] bytes)
     {
-        string path = Path.Combine(dir, name);
+        string path = Path.Combine(Dir, name);
         File.WriteAllBytes(path, bytes);
-        return path;
+        var e = Assert.Throws<InvalidDataException>(() => MatReader.Read(path));
+        Assert.Contains(name, e.Message);
+        return e;
     }
 }

@@ -5,12 +5,8 @@ using static TorchSharp.torch;
 
 namespace LossLab.Tests.Training;
 
-public sealed class SvhnTests : IDisposable
+public sealed class SvhnTests : TempFolder
 {
-    private readonly string dir = Directory.CreateTempSubdirectory("losslab-svhn-").FullName;
-
-    public void Dispose() => Directory.Delete(dir, true);
-
     /// <summary>Pixel (n, c, row, col) of the test images: a value that tells every coordinate apart.</summary>
     private static byte Pixel(int n, int c, int row, int col) => (byte)((n * 97 + c * 61 + row * 7 + col * 3) % 256);
 
@@ -28,7 +24,7 @@ public sealed class SvhnTests : IDisposable
         var w = new MatWriter()
             .AddUInt8("X", [size, size, 3, n], x, compress)
             .AddDouble("y", [n, 1], labels, compress);
-        string path = Path.Combine(dir, $"{split}_32x32.mat");
+        string path = Path.Combine(Dir, $"{split}_32x32.mat");
         w.Save(path);
         return path;
     }
@@ -39,23 +35,16 @@ public sealed class SvhnTests : IDisposable
     public void ReadsImagesInRowMajorOrderAndMapsTenToZero(bool compress)
     {
         WriteSvhn("test", [10, 1, 9], compress);
-        using var set = Svhn.Load(dir, "test");
+        using var set = Svhn.Load(Dir, "test");
         Assert.Equal(new long[] { 3, 3, 32, 32 }, set.Images.shape);
-        Assert.Equal(ScalarType.Byte, set.Images.dtype);
         Assert.Equal([0L, 1, 9], set.Labels.data<long>().ToArray());
-        var got = set.Images.data<byte>().ToArray();
-        int k = 0;
-        for (int i = 0; i < 3; i++)
-            for (int c = 0; c < 3; c++)
-                for (int row = 0; row < 32; row++)
-                    for (int col = 0; col < 32; col++)
-                        Assert.Equal(Pixel(i, c, row, col), got[k++]);
+        DataTestSets.AssertPixels(set.Images, Pixel);
     }
 
     [Fact]
     public void MissingFilesSayWhereToGetThem()
     {
-        var e = Assert.Throws<FileNotFoundException>(() => Svhn.Load(dir, "train"));
+        var e = Assert.Throws<FileNotFoundException>(() => Svhn.Load(Dir, "train"));
         Assert.Contains("train_32x32.mat", e.Message);
         Assert.Contains("ufldl.stanford.edu/housenumbers", e.Message);
     }
@@ -64,7 +53,7 @@ public sealed class SvhnTests : IDisposable
     public void LabelsOutOfRangeAreAnError()
     {
         WriteSvhn("train", [1, 11]);
-        var e = Assert.Throws<InvalidDataException>(() => Svhn.Load(dir, "train"));
+        var e = Assert.Throws<InvalidDataException>(() => Svhn.Load(Dir, "train"));
         Assert.Contains("train_32x32.mat", e.Message);
         Assert.Contains("y[1] = 11", e.Message);
     }
@@ -75,8 +64,8 @@ public sealed class SvhnTests : IDisposable
         var w = new MatWriter()
             .AddUInt8("X", [32, 32, 3, 2], new byte[32 * 32 * 3 * 2], compress: true)
             .AddDouble("y", [3, 1], [1, 2, 3], compress: false);
-        w.Save(Path.Combine(dir, "extra_32x32.mat"));
-        var e = Assert.Throws<InvalidDataException>(() => Svhn.Load(dir, "extra"));
+        w.Save(Path.Combine(Dir, "extra_32x32.mat"));
+        var e = Assert.Throws<InvalidDataException>(() => Svhn.Load(Dir, "extra"));
         Assert.Contains("expected 2x1", e.Message);
     }
 
@@ -86,8 +75,8 @@ public sealed class SvhnTests : IDisposable
         var w = new MatWriter()
             .AddUInt8("X", [32, 32, 2], new byte[32 * 32 * 2], compress: true)
             .AddDouble("y", [2, 1], [1, 2], compress: false);
-        w.Save(Path.Combine(dir, "test_32x32.mat"));
-        var e = Assert.Throws<InvalidDataException>(() => Svhn.Load(dir, "test"));
+        w.Save(Path.Combine(Dir, "test_32x32.mat"));
+        var e = Assert.Throws<InvalidDataException>(() => Svhn.Load(Dir, "test"));
         Assert.Contains("HxWx3xN", e.Message);
     }
 
@@ -97,10 +86,10 @@ public sealed class SvhnTests : IDisposable
         string path = WriteSvhn("test", [1, 2]);
         var bytes = File.ReadAllBytes(path);
         File.WriteAllBytes(path, bytes[..(bytes.Length / 2)]);
-        var e = Assert.Throws<InvalidDataException>(() => Svhn.Load(dir, "test"));
+        var e = Assert.Throws<InvalidDataException>(() => Svhn.Load(Dir, "test"));
         Assert.Contains("test_32x32.mat", e.Message);
     }
 
     [Fact]
-    public void UnknownSplitsAreAnError() => Assert.Throws<ArgumentException>(() => Svhn.Load(dir, "valid"));
+    public void UnknownSplitsAreAnError() => Assert.Throws<ArgumentException>(() => Svhn.Load(Dir, "valid"));
 }
