@@ -3,8 +3,8 @@ using static TorchSharp.torch;
 
 namespace LossLab.Training.Data;
 
-/// <summary>An image classification set held in memory: uint8 images (N, 1, H, W) and int64 labels (N).</summary>
-/// <param name="Images">The images, uint8, (N, 1, H, W).</param>
+/// <summary>An image classification set held in memory: uint8 images (N, C, H, W) and int64 labels (N).</summary>
+/// <param name="Images">The images, uint8, (N, C, H, W) (C is 1 for the IDX sets, 3 for CIFAR and SVHN).</param>
 /// <param name="Labels">The labels, int64, (N).</param>
 /// <param name="Source">Where it was read from.</param>
 public sealed record ImageSet(Tensor Images, Tensor Labels, string Source) : IDisposable
