@@ -71,20 +71,17 @@ public sealed class Trainer
             double lr = LrSchedule.At(config.Schedule, config.Lr, epoch, config.Epochs);
             foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
             model.train();
-            var gen = new Generator(EpochSeed(config.Seed, epoch));
-            using var perm = torch.randperm(n, generator: gen);
+            var gen = new Generator(EpochSeed(config.Seed, epoch) + 1);
+            using var loader = new Data.BatchLoader(data.Train, config.BatchSize, data.Normalization, data.EpochOptions(EpochSeed(config.Seed, epoch), config.Augment, device));
             double lossSum = 0; long wrong = 0; long seen = 0;
             var termSums = new Dictionary<string, double>();
-            for (int step = 0; step < steps; step++)
+            int step = 0;
+            foreach (var batch in loader.Epoch())
             {
                 cancel.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
-                long start = (long)step * config.BatchSize;
-                var idx = perm.slice(0, start, Math.Min(n, start + config.BatchSize), 1);
-                var images = data.Train.Images.index_select(0, idx);
-                if (config.Augment) images = Augment.CropAndFlip(images, 4, gen);
-                var x = data.Normalize(images, device);
-                var y = data.Train.Labels.index_select(0, idx).to(device);
+                var x = batch.Images;
+                var y = batch.Labels;
                 optimizer.zero_grad();
                 lossFn.SetStep((long)epoch * steps + step);
                 var logits = model.forward(x);
@@ -108,6 +105,7 @@ public sealed class Trainer
                 if (terms is not null) foreach (var (k, v) in terms) Add(termSums, k, v * b);
                 var warnings = lossFn.TakeWarnings();
                 progress?.Report(new TrainProgress(epoch + 1, config.Epochs, step + 1, steps, lossSum / seen, null, warnings.Count > 0 ? warnings : null));
+                step++;
             }
             var avgTerms = termSums.ToDictionary(kv => kv.Key, kv => kv.Value / seen);
             var (valLoss, valError, valNll, valEce) = Evaluate(model, lossFn, data.Validation.Count > 0 ? data.Validation : data.Test, device);

@@ -26,7 +26,7 @@ public sealed class TrainerTests : IDisposable
             var band = rows.eq((labels * 2).reshape(-1, 1, 1, 1)).to_type(ScalarType.Int64) * 180;
             return new ImageSet((images + band).to_type(ScalarType.Byte), labels, "synthetic");
         }
-        return new TrainingData("synthetic", Make(n), Make(64), Make(64), [0.3], [0.3], 4);
+        return new TrainingData("synthetic", Make(n), Make(64), Make(64), new Normalization([0.3], [0.3]), 4);
     }
 
     private static TrainConfig Config(int epochs = 3, string loss = "cross_entropy") => new()
