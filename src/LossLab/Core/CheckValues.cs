@@ -19,11 +19,9 @@ public static partial class Check
     {
         NotNull(t, loss, arg);
         if (t.numel() == 0) return;
+        NaNFree(t, loss, arg);
         using var scope = NewDisposeScope();
-        var d = t.detach();
-        if (d.isnan().any().item<bool>())
-            throw new ArgumentException($"{loss}: '{arg}' contains NaN", arg);
-        double mn = d.min().to_type(ScalarType.Float64).item<double>();
+        double mn = t.detach().min().to_type(ScalarType.Float64).item<double>();
         if (mn <= bound)
             throw new ArgumentException($"{loss}: every value of '{arg}' must be > {bound} ({why}), got a value {mn}", arg);
     }

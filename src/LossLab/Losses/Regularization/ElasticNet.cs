@@ -28,12 +28,8 @@ public static partial class Losses
     /// <returns>A scalar.</returns>
     public static Tensor elastic_net_penalty(Tensor weights, double alpha = 0.01, double l1_ratio = 0.5)
     {
-        const string name = "elastic_net_penalty";
-        Check.Floating(weights, name, nameof(weights));
-        CheckElasticNet(name, alpha, l1_ratio);
-        using var scope = NewDisposeScope();
-        var penalty = l1_ratio * weights.abs().sum() + 0.5 * (1 - l1_ratio) * weights.square().sum();
-        return (alpha * penalty).MoveToOuterDisposeScope();
+        CheckElasticNet("elastic_net_penalty", alpha, l1_ratio);
+        return WeightPenalty(weights, alpha, "elastic_net_penalty", nameof(alpha), w => l1_ratio * w.abs() + 0.5 * (1 - l1_ratio) * w.square());
     }
 
     /// <summary>The elastic-net penalty summed over a model's parameters; see <see cref="elastic_net_penalty(Tensor, double, double)"/>.</summary>
@@ -63,31 +59,28 @@ public static partial class Losses
 
 /// <summary>The elastic-net penalty as a module: <c>forward(weights)</c>, or <c>forward(model)</c> over a model's parameters;
 /// see <see cref="Losses.elastic_net_penalty(Tensor, double, double)"/>.</summary>
-public sealed class ElasticNetPenalty : nn.Module<Tensor, Tensor>
+public sealed class ElasticNetPenalty : WeightPenaltyModule
 {
     private readonly double alpha, l1Ratio;
-    private readonly Func<string, bool>? exclude;
 
     /// <summary>Creates the module; the arguments are those of <see cref="Losses.elastic_net_penalty(nn.Module, double, double, Func{string, bool}?)"/>.</summary>
-    public ElasticNetPenalty(double alpha = 0.01, double l1_ratio = 0.5, Func<string, bool>? exclude = null) : base(nameof(ElasticNetPenalty))
+    public ElasticNetPenalty(double alpha = 0.01, double l1_ratio = 0.5, Func<string, bool>? exclude = null) : base(nameof(ElasticNetPenalty), exclude)
     {
         Losses.CheckElasticNet(nameof(ElasticNetPenalty), alpha, l1_ratio);
         this.alpha = alpha;
         l1Ratio = l1_ratio;
-        this.exclude = exclude;
     }
 
     /// <inheritdoc/>
     public override Tensor forward(Tensor weights) => Losses.elastic_net_penalty(weights, alpha, l1Ratio);
 
-    /// <summary>The penalty over <paramref name="model"/>'s parameters (those the exclusion keeps).</summary>
-    public Tensor forward(nn.Module model) => Losses.elastic_net_penalty(model, alpha, l1Ratio, exclude);
+    /// <inheritdoc/>
+    public override Tensor forward(nn.Module model) => Losses.elastic_net_penalty(model, alpha, l1Ratio, Exclude);
 }
 
-internal sealed class ElasticNetDefinition : LossDefinition
+internal sealed class ElasticNetDefinition : WeightPenaltyDefinition
 {
     public override string Name => "elastic_net";
-    public override string Family => "regularization";
     public override string Summary => "Elastic-net weight penalty alpha (l1_ratio |w|_1 + (1 - l1_ratio)/2 |w|_2^2), scikit-learn's parameterisation.";
     public override string Math => "l = alpha * (l1_ratio * sum |w| + 0.5 * (1 - l1_ratio) * sum w^2)";
     public override string Reference => "Zou & Hastie 2005, Regularization and Variable Selection via the Elastic Net; sklearn.linear_model.ElasticNet";
@@ -97,15 +90,9 @@ internal sealed class ElasticNetDefinition : LossDefinition
         ParamSpec.Float("alpha", 0.01, "the overall coefficient", min: 0),
         ParamSpec.Float("l1_ratio", 0.5, "share of the L1 part (1: L1 only, 0: L2 only)", min: 0, max: 1),
     ];
-    public override IReadOnlyList<InputSpec> Inputs { get; } = [InputSpec.Grad("weights", "(*) the weights (a model's parameters, flattened or one tensor)")];
 
     public override Tensor Compute(LossInputs x, LossParameters p) => Losses.elastic_net_penalty(x.Required("weights"), p.Float("alpha"), p.Float("l1_ratio"));
 
-    public override IEnumerable<GradcheckCase> GradcheckCases()
-    {
-        yield return GradcheckCase.Of("(4,3)", g => new() { ["weights"] = Sample.Normal(g, [4, 3]) });
-        yield return GradcheckCase.Of("(2,3,2) alpha=2 l1_ratio=0.9", g => new() { ["weights"] = Sample.Normal(g, [2, 3, 2]) }, ("alpha", "2"), ("l1_ratio", "0.9"));
-        yield return GradcheckCase.Of("(7) l1_ratio=0", g => new() { ["weights"] = Sample.Normal(g, [7]) }, ("alpha", "1"), ("l1_ratio", "0"));
-        yield return GradcheckCase.Of("(1,1) l1_ratio=1", g => new() { ["weights"] = Sample.Normal(g, [1, 1]) }, ("alpha", "0.3"), ("l1_ratio", "1"));
-    }
+    protected override IReadOnlyList<(string key, string value)[]> Settings { get; } =
+        [[], [("alpha", "2"), ("l1_ratio", "0.9")], [("alpha", "1"), ("l1_ratio", "0")], [("alpha", "0.3"), ("l1_ratio", "1")]];
 }

@@ -23,14 +23,8 @@ public static partial class Losses
     /// <param name="weights">The weights, any shape, floating-point.</param>
     /// <param name="l1">The coefficient; finite and &gt;= 0.</param>
     /// <returns>A scalar.</returns>
-    public static Tensor l1_penalty(Tensor weights, double l1 = 0.01)
-    {
-        const string name = "l1_penalty";
-        Check.Floating(weights, name, nameof(weights));
-        Check.Param(l1 >= 0 && double.IsFinite(l1), name, nameof(l1), "a finite number >= 0", l1);
-        using var scope = NewDisposeScope();
-        return (weights.abs().sum() * l1).MoveToOuterDisposeScope();
-    }
+    public static Tensor l1_penalty(Tensor weights, double l1 = 0.01) =>
+        WeightPenalty(weights, l1, "l1_penalty", nameof(l1), w => w.abs());
 
     /// <summary>The L1 penalty summed over a model's parameters; see <see cref="l1_penalty(Tensor, double)"/>.</summary>
     /// <param name="module">The model.</param>
@@ -51,44 +45,34 @@ public static partial class Losses
 
 /// <summary>The L1 weight penalty as a module: <c>forward(weights)</c>, or <c>forward(model)</c> over a model's parameters;
 /// see <see cref="Losses.l1_penalty(Tensor, double)"/>.</summary>
-public sealed class L1Penalty : nn.Module<Tensor, Tensor>
+public sealed class L1Penalty : WeightPenaltyModule
 {
     private readonly double l1;
-    private readonly Func<string, bool>? exclude;
 
     /// <summary>Creates the module; the arguments are those of <see cref="Losses.l1_penalty(nn.Module, double, Func{string, bool}?)"/>.</summary>
-    public L1Penalty(double l1 = 0.01, Func<string, bool>? exclude = null) : base(nameof(L1Penalty))
+    public L1Penalty(double l1 = 0.01, Func<string, bool>? exclude = null) : base(nameof(L1Penalty), exclude)
     {
         Check.Param(l1 >= 0 && double.IsFinite(l1), nameof(L1Penalty), nameof(l1), "a finite number >= 0", l1);
         this.l1 = l1;
-        this.exclude = exclude;
     }
 
     /// <inheritdoc/>
     public override Tensor forward(Tensor weights) => Losses.l1_penalty(weights, l1);
 
-    /// <summary>The penalty over <paramref name="model"/>'s parameters (those the exclusion keeps).</summary>
-    public Tensor forward(nn.Module model) => Losses.l1_penalty(model, l1, exclude);
+    /// <inheritdoc/>
+    public override Tensor forward(nn.Module model) => Losses.l1_penalty(model, l1, Exclude);
 }
 
-internal sealed class L1PenaltyDefinition : LossDefinition
+internal sealed class L1PenaltyDefinition : WeightPenaltyDefinition
 {
     public override string Name => "l1_penalty";
-    public override string Family => "regularization";
     public override string Summary => "L1 weight penalty l1 * sum |w| (Keras' L1 regulariser); over a model, biases and norm layers are skipped by default.";
     public override string Math => "l = l1 * sum |w|";
     public override string Reference => "Tibshirani 1996, Regression Shrinkage and Selection via the Lasso; keras.regularizers.L1";
     public override string Function => "Losses.l1_penalty";
     public override IReadOnlyList<ParamSpec> Parameters { get; } = [ParamSpec.Float("l1", 0.01, "the coefficient", min: 0)];
-    public override IReadOnlyList<InputSpec> Inputs { get; } = [InputSpec.Grad("weights", "(*) the weights (a model's parameters, flattened or one tensor)")];
 
     public override Tensor Compute(LossInputs x, LossParameters p) => Losses.l1_penalty(x.Required("weights"), p.Float("l1"));
 
-    public override IEnumerable<GradcheckCase> GradcheckCases()
-    {
-        yield return GradcheckCase.Of("(4,3)", g => new() { ["weights"] = Sample.Normal(g, [4, 3]) });
-        yield return GradcheckCase.Of("(2,3,2) l1=0.5", g => new() { ["weights"] = Sample.Normal(g, [2, 3, 2]) }, ("l1", "0.5"));
-        yield return GradcheckCase.Of("(7) l1=3", g => new() { ["weights"] = Sample.Normal(g, [7]) }, ("l1", "3"));
-        yield return GradcheckCase.Of("(1,1) l1=0", g => new() { ["weights"] = Sample.Normal(g, [1, 1]) }, ("l1", "0"));
-    }
+    protected override IReadOnlyList<(string key, string value)[]> Settings { get; } = [[], [("l1", "0.5")], [("l1", "3")], [("l1", "0")]];
 }

@@ -23,14 +23,8 @@ public static partial class Losses
     /// <param name="weights">The weights, any shape, floating-point.</param>
     /// <param name="l2">The coefficient; finite and &gt;= 0.</param>
     /// <returns>A scalar.</returns>
-    public static Tensor l2_penalty(Tensor weights, double l2 = 0.01)
-    {
-        const string name = "l2_penalty";
-        Check.Floating(weights, name, nameof(weights));
-        Check.Param(l2 >= 0 && double.IsFinite(l2), name, nameof(l2), "a finite number >= 0", l2);
-        using var scope = NewDisposeScope();
-        return (weights.square().sum() * l2).MoveToOuterDisposeScope();
-    }
+    public static Tensor l2_penalty(Tensor weights, double l2 = 0.01) =>
+        WeightPenalty(weights, l2, "l2_penalty", nameof(l2), w => w.square());
 
     /// <summary>The L2 penalty summed over a model's parameters; see <see cref="l2_penalty(Tensor, double)"/>.</summary>
     /// <param name="module">The model.</param>
@@ -51,44 +45,34 @@ public static partial class Losses
 
 /// <summary>The L2 weight penalty as a module: <c>forward(weights)</c>, or <c>forward(model)</c> over a model's parameters;
 /// see <see cref="Losses.l2_penalty(Tensor, double)"/>.</summary>
-public sealed class L2Penalty : nn.Module<Tensor, Tensor>
+public sealed class L2Penalty : WeightPenaltyModule
 {
     private readonly double l2;
-    private readonly Func<string, bool>? exclude;
 
     /// <summary>Creates the module; the arguments are those of <see cref="Losses.l2_penalty(nn.Module, double, Func{string, bool}?)"/>.</summary>
-    public L2Penalty(double l2 = 0.01, Func<string, bool>? exclude = null) : base(nameof(L2Penalty))
+    public L2Penalty(double l2 = 0.01, Func<string, bool>? exclude = null) : base(nameof(L2Penalty), exclude)
     {
         Check.Param(l2 >= 0 && double.IsFinite(l2), nameof(L2Penalty), nameof(l2), "a finite number >= 0", l2);
         this.l2 = l2;
-        this.exclude = exclude;
     }
 
     /// <inheritdoc/>
     public override Tensor forward(Tensor weights) => Losses.l2_penalty(weights, l2);
 
-    /// <summary>The penalty over <paramref name="model"/>'s parameters (those the exclusion keeps).</summary>
-    public Tensor forward(nn.Module model) => Losses.l2_penalty(model, l2, exclude);
+    /// <inheritdoc/>
+    public override Tensor forward(nn.Module model) => Losses.l2_penalty(model, l2, Exclude);
 }
 
-internal sealed class L2PenaltyDefinition : LossDefinition
+internal sealed class L2PenaltyDefinition : WeightPenaltyDefinition
 {
     public override string Name => "l2_penalty";
-    public override string Family => "regularization";
     public override string Summary => "L2 weight penalty l2 * sum w^2 (Keras' L2 regulariser); over a model, biases and norm layers are skipped by default.";
     public override string Math => "l = l2 * sum w^2";
     public override string Reference => "Hoerl & Kennard 1970, Ridge Regression; keras.regularizers.L2";
     public override string Function => "Losses.l2_penalty";
     public override IReadOnlyList<ParamSpec> Parameters { get; } = [ParamSpec.Float("l2", 0.01, "the coefficient", min: 0)];
-    public override IReadOnlyList<InputSpec> Inputs { get; } = [InputSpec.Grad("weights", "(*) the weights (a model's parameters, flattened or one tensor)")];
 
     public override Tensor Compute(LossInputs x, LossParameters p) => Losses.l2_penalty(x.Required("weights"), p.Float("l2"));
 
-    public override IEnumerable<GradcheckCase> GradcheckCases()
-    {
-        yield return GradcheckCase.Of("(4,3)", g => new() { ["weights"] = Sample.Normal(g, [4, 3]) });
-        yield return GradcheckCase.Of("(2,3,2) l2=0.5", g => new() { ["weights"] = Sample.Normal(g, [2, 3, 2]) }, ("l2", "0.5"));
-        yield return GradcheckCase.Of("(7) l2=3", g => new() { ["weights"] = Sample.Normal(g, [7]) }, ("l2", "3"));
-        yield return GradcheckCase.Of("(1,1) l2=0", g => new() { ["weights"] = Sample.Normal(g, [1, 1]) }, ("l2", "0"));
-    }
+    protected override IReadOnlyList<(string key, string value)[]> Settings { get; } = [[], [("l2", "0.5")], [("l2", "3")], [("l2", "0")]];
 }

@@ -96,29 +96,27 @@ public static partial class Losses
 
 /// <summary>The spectral norm penalty as a module: <c>forward(weight)</c>, or <c>forward(model)</c> over a model's weights;
 /// see <see cref="Losses.spectral_norm_penalty(Tensor, long, double, bool, long)"/>.</summary>
-public sealed class SpectralNormPenalty : nn.Module<Tensor, Tensor>
+public sealed class SpectralNormPenalty : WeightPenaltyModule
 {
     private readonly long iterations, seed;
     private readonly double coefficient;
     private readonly bool squared;
-    private readonly Func<string, bool>? exclude;
 
     /// <summary>Creates the module; the arguments are those of <see cref="Losses.spectral_norm_penalty(nn.Module, long, double, bool, long, Func{string, bool}?)"/>.</summary>
-    public SpectralNormPenalty(long n_power_iterations = 20, double coefficient = 1.0, bool squared = false, long seed = 0, Func<string, bool>? exclude = null) : base(nameof(SpectralNormPenalty))
+    public SpectralNormPenalty(long n_power_iterations = 20, double coefficient = 1.0, bool squared = false, long seed = 0, Func<string, bool>? exclude = null) : base(nameof(SpectralNormPenalty), exclude)
     {
         Losses.CheckSpectralNorm(nameof(SpectralNormPenalty), n_power_iterations, coefficient);
         iterations = n_power_iterations;
         this.coefficient = coefficient;
         this.squared = squared;
         this.seed = seed;
-        this.exclude = exclude;
     }
 
     /// <inheritdoc/>
     public override Tensor forward(Tensor weight) => Losses.spectral_norm_penalty(weight, iterations, coefficient, squared, seed);
 
     /// <summary>The penalty summed over <paramref name="model"/>'s weights of at least 2 dimensions that the exclusion keeps.</summary>
-    public Tensor forward(nn.Module model) => Losses.spectral_norm_penalty(model, iterations, coefficient, squared, seed, exclude);
+    public override Tensor forward(nn.Module model) => Losses.spectral_norm_penalty(model, iterations, coefficient, squared, seed, Exclude);
 }
 
 internal sealed class SpectralNormPenaltyDefinition : LossDefinition
