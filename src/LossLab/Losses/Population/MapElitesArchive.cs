@@ -151,8 +151,8 @@ public sealed class MapElitesArchive
     /// <param name="fitness">Its objective value.</param>
     /// <param name="descriptor">Its descriptor, (D).</param>
     /// <returns>Whether it entered the archive.</returns>
-    public bool TryInsert(Tensor solution, double fitness, Tensor descriptor) =>
-        TryInsert((IReadOnlyList<double>)Values(solution), fitness, (IReadOnlyList<double>)Values(descriptor));
+    public bool TryInsertTensor(Tensor solution, double fitness, Tensor descriptor) =>
+        TryInsert(Values(solution), fitness, Values(descriptor));
 
     /// <summary>Inserts a batch of solutions in order (a later one competes with those inserted before it).</summary>
     /// <param name="solutions">Solutions, (B, S).</param>
