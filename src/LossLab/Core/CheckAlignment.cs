@@ -35,15 +35,7 @@ public static partial class Check
         if (!mask.shape.SequenceEqual(logps.shape))
             throw new ArgumentException($"{loss}: '{maskArg}' must have the shape of '{logpsArg}' {Shape(logps)}, got {Shape(mask)}", maskArg);
         SameDevice(loss, (logps, logpsArg), (mask, maskArg));
-        if (mask.dtype == ScalarType.Bool || mask.numel() == 0) return;
-        using var scope = NewDisposeScope();
-        var m = mask.detach().to_type(ScalarType.Float64);
-        var bad = m.ne(0.0).logical_and(m.ne(1.0));
-        if (bad.any().item<bool>())
-        {
-            double first = m.masked_select(bad)[0].item<double>();
-            throw new ArgumentException($"{loss}: '{maskArg}' must hold only 0 and 1 (or be bool), got {first}", maskArg);
-        }
+        AlignmentZeroOne(mask, loss, maskArg, "must hold only 0 and 1 (or be bool)");
     }
 
     /// <summary>
@@ -94,14 +86,18 @@ public static partial class Check
     public static void BinaryFeedback(Tensor labels, string loss, string arg)
     {
         NotNull(labels, loss, arg);
-        if (labels.dtype == ScalarType.Bool) return;
         if (labels.dtype.IsComplex())
             throw new ArgumentException($"{loss}: '{arg}' must be bool or 0/1, got {labels.dtype}", arg);
-        if (labels.numel() == 0) return;
+        AlignmentZeroOne(labels, loss, arg, "must hold only 0 (undesirable) and 1 (desirable)");
+    }
+
+    private static void AlignmentZeroOne(Tensor t, string loss, string arg, string expected)
+    {
+        if (t.dtype == ScalarType.Bool || t.numel() == 0) return;
         using var scope = NewDisposeScope();
-        var l = labels.detach().to_type(ScalarType.Float64);
-        var bad = l.ne(0.0).logical_and(l.ne(1.0));
+        var v = t.detach().to_type(ScalarType.Float64);
+        var bad = v.ne(0.0).logical_and(v.ne(1.0));
         if (bad.any().item<bool>())
-            throw new ArgumentException($"{loss}: '{arg}' must hold only 0 (undesirable) and 1 (desirable), got {l.masked_select(bad)[0].item<double>()}", arg);
+            throw new ArgumentException($"{loss}: '{arg}' {expected}, got {v.masked_select(bad)[0].item<double>()}", arg);
     }
 }

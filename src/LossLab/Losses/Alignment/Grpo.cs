@@ -87,14 +87,16 @@ public static partial class Losses
 
         using var scope = NewDisposeScope();
         var dtype = logps.dtype;
+        // padding may hold anything (NaN, -inf): zero it before any per-token op so no gradient reads it
+        logps = AlignmentOps.Masked(logps, mask);
         var advantages = AlignmentOps.GroupAdvantages(rewards.to_type(dtype), groupIndex.to(logps.device), eps, scale_rewards).unsqueeze(1);
-        var old = old_logps is null ? Surrogate.Hold("old_logps", logps) : old_logps.to_type(dtype);
+        var old = old_logps is null ? Surrogate.Hold("old_logps", logps) : AlignmentOps.Masked(old_logps.to_type(dtype), mask);
         var ratio = AlignmentOps.CappedExp(logps - old);
         var clipped = ratio.clamp(1 - epsilon, 1 + epsHigh);
         var perToken = -torch.minimum(ratio * advantages, clipped * advantages);
         if (beta != 0)
         {
-            var logRatio = ref_logps!.to_type(dtype) - logps;
+            var logRatio = AlignmentOps.Masked(ref_logps!.to_type(dtype), mask) - logps;
             perToken = perToken + (AlignmentOps.CappedExp(logRatio) - logRatio - 1) * beta;
         }
         Tensor result;

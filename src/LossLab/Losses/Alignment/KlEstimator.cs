@@ -81,8 +81,10 @@ public static partial class Losses
         Reduce.NoBatchMean(reduction, name);
 
         using var scope = NewDisposeScope();
-        var k = AlignmentOps.KlTerm(logps, ref_logps.to_type(logps.dtype), estimator);
-        Tensor? w = old_logps is null ? null : Surrogate.Hold("is_weight", AlignmentOps.CappedExp(logps - old_logps.to_type(logps.dtype)));
+        // padding may hold anything (NaN, -inf): zero it before any per-token op so no gradient reads it
+        logps = AlignmentOps.Masked(logps, mask);
+        var k = AlignmentOps.KlTerm(logps, AlignmentOps.Masked(ref_logps.to_type(logps.dtype), mask), estimator);
+        Tensor? w = old_logps is null ? null : Surrogate.Hold("is_weight", AlignmentOps.CappedExp(logps - AlignmentOps.Masked(old_logps.to_type(logps.dtype), mask)));
         Tensor perToken = mode == KlGradientMode.AsLoss
             ? (w is null ? k : w * k)
             : Surrogate.Hold("kl_estimate", w is null ? k : w * k) * logps;

@@ -91,13 +91,7 @@ internal sealed class OrpoDefinition : LossDefinition
         ParamSpec.Float("lambda", 0.1, "weight of the odds-ratio term (TRL's beta)", min: 0),
         ParamSpec.Reduction(),
     ];
-    public override IReadOnlyList<InputSpec> Inputs { get; } =
-    [
-        InputSpec.Grad("chosen_logps", "(B, Tc) policy token log-probs of the chosen responses"),
-        InputSpec.Grad("rejected_logps", "(B, Tr) policy token log-probs of the rejected responses"),
-        InputSpec.Optional("chosen_mask", "(B, Tc) 0/1 mask of the chosen tokens"),
-        InputSpec.Optional("rejected_mask", "(B, Tr) 0/1 mask of the rejected tokens"),
-    ];
+    public override IReadOnlyList<InputSpec> Inputs => SimPoDefinition.PairInputs;
 
     public override Tensor Compute(LossInputs x, LossParameters p) =>
         Losses.orpo_loss(x.Required("chosen_logps"), x.Required("rejected_logps"), x.Optional("chosen_mask"), x.Optional("rejected_mask"), p.Float("lambda"), p.Reduction);

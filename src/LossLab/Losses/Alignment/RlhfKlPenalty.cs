@@ -46,7 +46,9 @@ public static partial class Losses
         Reduce.NoBatchMean(reduction, name);
 
         using var scope = NewDisposeScope();
-        var reward = AlignmentOps.KlTerm(logps, ref_logps.to_type(logps.dtype), estimator) * (-beta);
+        // padding may hold anything (NaN, -inf): zero it before any per-token op so no gradient reads it
+        logps = AlignmentOps.Masked(logps, mask);
+        var reward = AlignmentOps.KlTerm(logps, AlignmentOps.Masked(ref_logps.to_type(logps.dtype), mask), estimator) * (-beta);
         if (scores is not null && logps.shape[1] > 0)
         {
             long t = logps.shape[1];

@@ -112,13 +112,15 @@ internal sealed class SimPoDefinition : LossDefinition
         ParamSpec.Bool("hinge", false, "hinge loss relu(1 - z) instead of -log sigmoid(z)"),
         ParamSpec.Reduction(),
     ];
-    public override IReadOnlyList<InputSpec> Inputs { get; } =
+    /// <summary>The inputs of a reference-free preference loss (SimPO, ORPO).</summary>
+    internal static readonly IReadOnlyList<InputSpec> PairInputs =
     [
         InputSpec.Grad("chosen_logps", "(B, Tc) policy token log-probs of the chosen responses"),
         InputSpec.Grad("rejected_logps", "(B, Tr) policy token log-probs of the rejected responses"),
         InputSpec.Optional("chosen_mask", "(B, Tc) 0/1 mask of the chosen tokens"),
         InputSpec.Optional("rejected_mask", "(B, Tr) 0/1 mask of the rejected tokens"),
     ];
+    public override IReadOnlyList<InputSpec> Inputs => PairInputs;
 
     public override Tensor Compute(LossInputs x, LossParameters p) =>
         Losses.simpo_loss(x.Required("chosen_logps"), x.Required("rejected_logps"), x.Optional("chosen_mask"), x.Optional("rejected_mask"),

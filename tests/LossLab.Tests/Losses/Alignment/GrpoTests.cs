@@ -107,6 +107,22 @@ public class GrpoTests
     }
 
     [Fact]
+    public void PaddingGarbageNeverReachesValuesOrGradients()
+    {
+        var lp = (double[,])Logps.Clone();
+        var rf = (double[,])Ref.Clone();
+        var old = (double[,])Old.Clone();
+        lp[1, 2] = double.NaN; rf[2, 1] = double.NegativeInfinity; old[2, 2] = double.NaN; lp[2, 2] = double.PositiveInfinity;
+        var want = LossLab.Losses.grpo_loss(F(Logps), F(Mask), V(Rewards), F(Ref), F(Old), group_size: 2, beta: 0.1);
+        T.Close(T.Scalar(want), LossLab.Losses.grpo_loss(F(lp), F(Mask), V(Rewards), F(rf), F(old), group_size: 2, beta: 0.1));
+        var g = T.Grad(x => LossLab.Losses.grpo_loss(x, F(Mask), V(Rewards), F(rf), F(old), group_size: 2, beta: 0.1), F(lp));
+        T.Finite(g, "gradient");
+        Assert.Equal(0.0, T.Values(g)[1 * 3 + 2]);
+        T.Finite(T.Grad(x => LossLab.Losses.kl_estimator(x, F(rf), F(Mask), KlApproximation.K3, KlGradientMode.InReward, F(old)), F(lp)), "kl_estimator gradient");
+        T.Finite(T.Grad(x => LossLab.Losses.rlhf_kl_penalty(x, F(rf), F(Mask), estimator: KlApproximation.K3), F(lp)), "rlhf_kl_penalty gradient");
+    }
+
+    [Fact]
     public void ExtremeLogProbsStayFiniteInFloat32()
     {
         var lp = T.F32(new float[] { -1e4f, -0.1f, -0.2f, -1e4f }, 2, 2);
