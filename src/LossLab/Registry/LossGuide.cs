@@ -95,7 +95,7 @@ public static class LossGuide
         ]),
         new("alignment", "Aligning language models to preferences",
         [
-            new("dpo", "offline preference pairs, no reward model; loss_type ipo for noisy labels"),
+            new("dpo", "offline preference pairs, no reward model; loss_type=robust (label_smoothing) for noisy labels, ipo against overfitting near-deterministic preferences"),
             new("kto", "unpaired thumbs-up / thumbs-down data"),
             new("grpo", "online RL from verifiable rewards with group-normalised advantages"),
             new("reward_model", "train a Bradley-Terry reward model for PPO-style RLHF"),
