@@ -33,18 +33,8 @@ public static partial class Losses
     /// <param name="reduction">none: per-entry losses (real term + fake term entry by entry for the discriminator);
     /// mean: the mean of each term over its batch, added; sum.</param>
     /// <returns>A scalar, or the per-entry losses for reduction none.</returns>
-    public static Tensor gan_minimax_loss(Tensor? real_logits, Tensor fake_logits, GanRole role = GanRole.Discriminator, double label_smoothing = 0.0, Reduction reduction = Reduction.Mean)
-    {
-        const string name = "gan_minimax_loss";
-        GanCommon.CheckScores(real_logits, fake_logits, role, reduction, name);
-        GanCommon.CheckSmoothing(label_smoothing, name);
-
-        using var scope = NewDisposeScope();
-        var loss = role == GanRole.Generator
-            ? Reduce.Apply(-GanCommon.Softplus(fake_logits), reduction, name)
-            : GanCommon.BceDiscriminator(real_logits!, fake_logits, label_smoothing, reduction);
-        return loss.MoveToOuterDisposeScope();
-    }
+    public static Tensor gan_minimax_loss(Tensor? real_logits, Tensor fake_logits, GanRole role = GanRole.Discriminator, double label_smoothing = 0.0, Reduction reduction = Reduction.Mean) =>
+        GanCommon.Logistic(real_logits, fake_logits, role, label_smoothing, reduction, nonSaturating: false, "gan_minimax_loss");
 }
 
 /// <summary>The minimax GAN loss as a module; see <see cref="Losses.gan_minimax_loss"/>. <c>forward(real_logits, fake_logits)</c>;

@@ -30,18 +30,8 @@ public static partial class Losses
     /// <param name="label_smoothing">One-sided label smoothing of the real target, in [0, 1) (discriminator role).</param>
     /// <param name="reduction">none: per-entry losses; mean: the mean of each term over its batch, added; sum.</param>
     /// <returns>A scalar, or the per-entry losses for reduction none.</returns>
-    public static Tensor gan_non_saturating_loss(Tensor? real_logits, Tensor fake_logits, GanRole role = GanRole.Discriminator, double label_smoothing = 0.0, Reduction reduction = Reduction.Mean)
-    {
-        const string name = "gan_non_saturating_loss";
-        GanCommon.CheckScores(real_logits, fake_logits, role, reduction, name);
-        GanCommon.CheckSmoothing(label_smoothing, name);
-
-        using var scope = NewDisposeScope();
-        var loss = role == GanRole.Generator
-            ? Reduce.Apply(GanCommon.Softplus(-fake_logits), reduction, name)
-            : GanCommon.BceDiscriminator(real_logits!, fake_logits, label_smoothing, reduction);
-        return loss.MoveToOuterDisposeScope();
-    }
+    public static Tensor gan_non_saturating_loss(Tensor? real_logits, Tensor fake_logits, GanRole role = GanRole.Discriminator, double label_smoothing = 0.0, Reduction reduction = Reduction.Mean) =>
+        GanCommon.Logistic(real_logits, fake_logits, role, label_smoothing, reduction, nonSaturating: true, "gan_non_saturating_loss");
 }
 
 /// <summary>The non-saturating GAN loss as a module; see <see cref="Losses.gan_non_saturating_loss"/>.

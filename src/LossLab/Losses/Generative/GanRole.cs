@@ -51,11 +51,25 @@ internal static class GanCommon
     /// <summary>softplus(x) = log(1 + e^x), exact in every range (libtorch's log_sigmoid), with gradient sigmoid(x) everywhere.</summary>
     public static Tensor Softplus(Tensor x) => -torch.nn.functional.logsigmoid(-x);
 
-    /// <summary>The binary cross-entropy discriminator of the original GAN: real target 1 - label_smoothing, fake target 0.</summary>
-    public static Tensor BceDiscriminator(Tensor real, Tensor fake, double labelSmoothing, Reduction reduction)
+    /// <summary>
+    /// The original GAN with a sigmoid discriminator, from logits: the discriminator's binary cross-entropy (real target
+    /// 1 - label_smoothing, fake target 0) and the generator's minimax <c>-softplus(fake)</c> or non-saturating
+    /// <c>softplus(-fake)</c> loss.
+    /// </summary>
+    public static Tensor Logistic(Tensor? real, Tensor fake, GanRole role, double labelSmoothing, Reduction reduction, bool nonSaturating, string name)
     {
-        var onReal = labelSmoothing == 0 ? Softplus(-real) : (1 - labelSmoothing) * Softplus(-real) + labelSmoothing * Softplus(real);
-        return ReducePair(onReal, Softplus(fake), reduction);
+        CheckScores(real, fake, role, reduction, name);
+        CheckSmoothing(labelSmoothing, name);
+
+        using var scope = NewDisposeScope();
+        Tensor loss;
+        if (role == GanRole.Generator) loss = Reduce.Apply(nonSaturating ? Softplus(-fake) : -Softplus(fake), reduction, name);
+        else
+        {
+            var onReal = labelSmoothing == 0 ? Softplus(-real!) : (1 - labelSmoothing) * Softplus(-real!) + labelSmoothing * Softplus(real!);
+            loss = ReducePair(onReal, Softplus(fake), reduction);
+        }
+        return loss.MoveToOuterDisposeScope();
     }
 
     /// <summary>Checks one-sided label smoothing, in [0, 1).</summary>
