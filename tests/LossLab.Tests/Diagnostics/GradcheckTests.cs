@@ -74,14 +74,13 @@ public class GradcheckTests
     [Fact]
     public void ADeclaredHeldTermIsFrozenInFiniteDifferences()
     {
-        var r = GradCheck.Run(new HeldAndDeclared()).Single();
-        Assert.True(r.Passed, r.Message);
+        Assert.All(GradCheck.Run(new HeldAndDeclared()), r => Assert.True(r.Passed, r.Message));
     }
 
     [Fact]
     public void AStopGradientOutsideSurrogateHoldFails()
     {
-        var r = GradCheck.Run(new BareDetach()).Single();
+        var r = GradCheck.Run(new BareDetach()).First();
         Assert.False(r.Passed);
         Assert.Contains("finite differences", r.Message);
         Assert.False(GradCheck.Run(new WrongFormula()).Single().Passed);
@@ -93,6 +92,22 @@ public class GradcheckTests
         var r = GradCheck.Run(new HeldButUndeclared()).Single();
         Assert.False(r.Passed);
         Assert.Contains("does not declare", r.Message);
+    }
+
+    private sealed class DeclaredButNeverHeld : CubeBase
+    {
+        public override string Name => "declared_never_held";
+        public override IReadOnlyList<string> HeldTerms { get; } = ["c"];
+        // the hold was removed: the gradient is now exact, so only the declaration can tell
+        public override Tensor Compute(LossInputs x, LossParameters p) { var v = x.Required("input"); return (v.square() * v).sum(); }
+    }
+
+    [Fact]
+    public void ADeclaredHeldTermThatNoSettingHoldsFails()
+    {
+        var results = GradCheck.Run(new DeclaredButNeverHeld()).ToList();
+        Assert.True(results[0].Passed);
+        Assert.Contains(results, r => !r.Passed && r.Message.Contains("no gradcheck setting holds"));
     }
 
     [Fact]

@@ -48,7 +48,7 @@ public static partial class Losses
         Check.Rank(logits, name, "model(input)", 2);
         Check.ClassIndices(target, logits.shape[1], name, nameof(target));
         var q = logits.gather(1, target.unsqueeze(1)).sum();
-        var grad = torch.autograd.grad(new List<Tensor> { q }, new List<Tensor> { mixed }, create_graph: true)[0];
+        var grad = torch.autograd.grad(new List<Tensor> { q }, new List<Tensor> { mixed }, retain_graph: true, create_graph: true)[0];
         var norms = grad.reshape(n, -1).norm(1);
         return ((norms - 1).square().mean() * lambda_gp).MoveToOuterDisposeScope();
     }

@@ -220,6 +220,19 @@ public class IqVariantTests
     }
 
     [Fact]
+    public void TheGradientPenaltyTrainsModelsThatSaveTensorsForBackward()
+    {
+        // tanh saves its output for backward: the penalty's graph must survive the inner autograd.grad
+        var w = torch.randn(new long[] { 3, 4 }, dtype: ScalarType.Float64, generator: new Generator(3)).requires_grad_(true);
+        var x = torch.randn(new long[] { 5, 3 }, dtype: ScalarType.Float64, generator: new Generator(4));
+        var y = T.I64(0, 1, 2, 3, 0);
+        var penalty = LossLab.Losses.iq_gradient_penalty(v => v.matmul(w).tanh(), x, y, 1.0, new Generator(5));
+        penalty.backward();
+        Assert.NotNull(w.grad);
+        T.Finite(w.grad!, "gradient");
+    }
+
+    [Fact]
     public void TheGradientPenaltyOfALinearModelIsItsClosedForm()
     {
         // f(x) = x W: d r_y / d x = W[:, y] wherever x is, so the penalty is lambda * mean_i (||W[:, y_i]|| - 1)^2.
