@@ -126,7 +126,7 @@ internal sealed class ActorCriticDefinition : LossDefinition
     public override IReadOnlyList<string> HeldTerms { get; } = ["advantage", "returns"];
     public override IReadOnlyList<ParamSpec> Parameters { get; } =
     [
-        ParamSpec.Float("gamma", 0.99, "discount", min: 0, max: 1),
+        Rl.Gamma,
         ParamSpec.Float("gae_lambda", 1.0, "GAE lambda when returns are computed from rewards (1: n-step returns)", min: 0, max: 1),
         ParamSpec.Float("value_coef", 0.5, "coefficient of the value loss", min: 0),
         ParamSpec.Float("entropy_coef", 0.01, "coefficient of the entropy bonus"),
@@ -137,11 +137,8 @@ internal sealed class ActorCriticDefinition : LossDefinition
     [
         .. Rl.PolicyInputs("(T) or (B, T)", "(T, A) or (B, T, A)"),
         InputSpec.Grad("values", "(T) or (B, T) the critic's V(s_t)"),
-        InputSpec.Optional("returns", "(T) or (B, T) value targets R_t (or give rewards)"),
-        InputSpec.Optional("rewards", "(T) or (B, T) rewards r_t"),
-        InputSpec.Optional("dones", "(T) or (B, T) episode-end flags 0/1"),
+        .. Rl.ReturnInputs("value targets R_t"),
         new InputSpec("entropy", "(T) or (B, T) policy entropy (default: from logits, or -log_probs)", Required: false, Differentiable: true),
-        InputSpec.Optional("bootstrap_value", "() or (B) V(s_T) after the last step, with rewards"),
     ];
 
     public override Tensor Compute(LossInputs x, LossParameters p)

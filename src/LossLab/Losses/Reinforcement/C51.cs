@@ -152,7 +152,7 @@ internal sealed class C51Definition : LossDefinition
     public override IReadOnlyList<string> HeldTerms { get; } = ["target_probs"];
     public override IReadOnlyList<ParamSpec> Parameters { get; } =
     [
-        ParamSpec.Float("gamma", 0.99, "discount", min: 0, max: 1),
+        Rl.Gamma,
         ParamSpec.Float("v_min", -10, "smallest atom"),
         ParamSpec.Float("v_max", 10, "largest atom (> v_min)"),
         ParamSpec.Int("n_atoms", 51, "number of atoms (the logits' last dimension)", min: 2),
@@ -162,9 +162,9 @@ internal sealed class C51Definition : LossDefinition
     [
         InputSpec.Grad("logits", "(N, A, K) online logits over the atoms"),
         InputSpec.Data("actions", "(N) actions taken (int64)"),
-        InputSpec.Data("rewards", "(N) rewards"),
+        Rl.Rewards,
         InputSpec.Data("next_logits", "(N, A', K) or (N, K) target network's logits at s' (held)"),
-        InputSpec.Optional("dones", "(N) terminal flags 0/1"),
+        Rl.Dones,
     ];
 
     public override Tensor Compute(LossInputs x, LossParameters p) =>

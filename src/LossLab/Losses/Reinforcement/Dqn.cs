@@ -106,7 +106,7 @@ internal sealed class DqnDefinition : LossDefinition
     public override IReadOnlyList<string> HeldTerms { get; } = ["target"];
     public override IReadOnlyList<ParamSpec> Parameters { get; } =
     [
-        ParamSpec.Float("gamma", 0.99, "discount", min: 0, max: 1),
+        Rl.Gamma,
         ParamSpec.Bool("double_dqn", false, "select the next action with the online network (needs next_q_online)"),
         ParamSpec.Choice("value_loss", "huber", "huber: Huber with threshold delta (SB3); mse: squared error (CleanRL)", "huber", "mse"),
         ParamSpec.Float("delta", 1.0, "Huber threshold", min: 0, minExclusive: true),
@@ -116,9 +116,9 @@ internal sealed class DqnDefinition : LossDefinition
     [
         InputSpec.Grad("q_values", "(N, A) online Q(s, ·)"),
         InputSpec.Data("actions", "(N) actions taken (int64)"),
-        InputSpec.Data("rewards", "(N) rewards"),
+        Rl.Rewards,
         InputSpec.Data("next_q_values", "(N, A) target network's Q(s', ·) (held)"),
-        InputSpec.Optional("dones", "(N) terminal flags 0/1"),
+        Rl.Dones,
         InputSpec.Optional("next_q_online", "(N, A) online network's Q(s', ·) (held), for double DQN"),
     ];
 

@@ -29,7 +29,8 @@ public static partial class Losses
     public static Tensor n_step_returns(Tensor rewards, Tensor values, long n = 3, Tensor? dones = null, double gamma = 0.99, Tensor? bootstrap_value = null)
     {
         const string name = "n_step_returns";
-        CheckNStep(rewards, values, n, dones, gamma, bootstrap_value, name);
+        CheckSequenceValues(rewards, values, dones, gamma, bootstrap_value, name);
+        Check.Param(n >= 1, name, nameof(n), ">= 1", n);
         using var scope = NewDisposeScope();
         return NStepCore(rewards, Rl.Extended(values, rewards, bootstrap_value), n, dones, gamma).MoveToOuterDisposeScope();
     }
@@ -58,23 +59,30 @@ public static partial class Losses
     public static Tensor n_step_td_loss(Tensor values, Tensor rewards, long n = 3, Tensor? dones = null, double gamma = 0.99, Tensor? bootstrap_value = null, ValueLoss value_loss = ValueLoss.Mse, double delta = 1.0, Reduction reduction = Reduction.Mean)
     {
         const string name = "n_step_td_loss";
-        CheckNStep(rewards, values, n, dones, gamma, bootstrap_value, name);
+        CheckSequenceValues(rewards, values, dones, gamma, bootstrap_value, name);
+        Check.Param(n >= 1, name, nameof(n), ">= 1", n);
+        return SequenceValueLoss(values, rewards, bootstrap_value, (r, v) => NStepCore(r, v, n, dones, gamma), value_loss, delta, reduction, name);
+    }
+
+    /// <summary>Checks rewards, dones, gamma and values (T + 1 steps, or T and a bootstrap) of a sequence.</summary>
+    private static void CheckSequenceValues(Tensor rewards, Tensor values, Tensor? dones, double gamma, Tensor? bootstrap_value, string name)
+    {
+        Rl.CheckRewards(rewards, dones, gamma, name);
+        Rl.CheckValues(values, rewards, bootstrap_value, name);
+        Check.SameDevice(name, (rewards, nameof(rewards)), (values, nameof(values)), (dones, nameof(dones)), (bootstrap_value, nameof(bootstrap_value)));
+    }
+
+    /// <summary>The error of the first T values against held targets computed from the rewards and all T + 1 values.</summary>
+    private static Tensor SequenceValueLoss(Tensor values, Tensor rewards, Tensor? bootstrap_value, Func<Tensor, Tensor, Tensor> targets, ValueLoss value_loss, double delta, Reduction reduction, string name)
+    {
         Rl.CheckValueLoss(value_loss, delta, name);
         Reduce.NoBatchMean(reduction, name);
 
         using var scope = NewDisposeScope();
         var v = Rl.Extended(values, rewards, bootstrap_value);
-        var target = Surrogate.Hold("target", NStepCore(rewards.to_type(v.dtype), v, n, dones, gamma));
+        var target = Surrogate.Hold("target", targets(rewards.to_type(v.dtype), v));
         var prediction = v.narrow(-1, 0, rewards.shape[^1]);
         return Reduce.Apply(Rl.ValueError(prediction, target, value_loss, delta), reduction, name).MoveToOuterDisposeScope();
-    }
-
-    private static void CheckNStep(Tensor rewards, Tensor values, long n, Tensor? dones, double gamma, Tensor? bootstrap_value, string name)
-    {
-        Rl.CheckRewards(rewards, dones, gamma, name);
-        Rl.CheckValues(values, rewards, bootstrap_value, name);
-        Check.Param(n >= 1, name, nameof(n), ">= 1", n);
-        Check.SameDevice(name, (rewards, nameof(rewards)), (values, nameof(values)), (dones, nameof(dones)), (bootstrap_value, nameof(bootstrap_value)));
     }
 
     /// <summary>n-step returns from checked inputs, values with T + 1 steps. Steps past the end are padded with reward 0,

@@ -103,7 +103,7 @@ internal sealed class QrDqnDefinition : LossDefinition
     /// <summary>gamma, kappa, [more], reduction.</summary>
     internal static ParamSpec[] QuantileParameters(params ParamSpec[] more) =>
     [
-        ParamSpec.Float("gamma", 0.99, "discount", min: 0, max: 1),
+        Rl.Gamma,
         ParamSpec.Float("kappa", 1.0, "Huber threshold of the quantile loss (0: plain quantile regression)", min: 0),
         .. more,
         ParamSpec.Reduction(),
@@ -114,9 +114,9 @@ internal sealed class QrDqnDefinition : LossDefinition
     [
         InputSpec.Grad("quantiles", "(N, A, Q) online quantiles"),
         InputSpec.Data("actions", "(N) actions taken (int64)"),
-        InputSpec.Data("rewards", "(N) rewards"),
+        Rl.Rewards,
         InputSpec.Data("next_quantiles", "(N, A', Q') or (N, Q') target network's quantiles at s' (held)"),
-        InputSpec.Optional("dones", "(N) terminal flags 0/1"),
+        Rl.Dones,
         .. more,
     ];
 

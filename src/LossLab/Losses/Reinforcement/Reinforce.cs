@@ -131,7 +131,7 @@ internal sealed class ReinforceDefinition : LossDefinition
     public override IReadOnlyList<string> HeldTerms { get; } = ["advantage"];
     public override IReadOnlyList<ParamSpec> Parameters { get; } =
     [
-        ParamSpec.Float("gamma", 0.99, "discount", min: 0, max: 1),
+        Rl.Gamma,
         ParamSpec.Bool("normalize_advantage", false, "standardise the coefficients G_t - b_t over the batch"),
         ParamSpec.Bool("discount_weighting", false, "weight step t by gamma^k, k steps into its episode (Sutton and Barto)"),
         ParamSpec.Reduction(),
@@ -139,11 +139,8 @@ internal sealed class ReinforceDefinition : LossDefinition
     public override IReadOnlyList<InputSpec> Inputs { get; } =
     [
         .. Rl.PolicyInputs("(T) or (B, T)", "(T, A) or (B, T, A)"),
-        InputSpec.Optional("returns", "(T) or (B, T) returns G_t (or give rewards)"),
-        InputSpec.Optional("rewards", "(T) or (B, T) rewards r_t"),
-        InputSpec.Optional("dones", "(T) or (B, T) episode-end flags 0/1"),
+        .. Rl.ReturnInputs("returns G_t"),
         new InputSpec("baseline", "(T) or (B, T) baseline b_t (held)", Required: false, Differentiable: true),
-        InputSpec.Optional("bootstrap_value", "() or (B) V(s_T) after the last step, with rewards"),
     ];
 
     public override Tensor Compute(LossInputs x, LossParameters p)

@@ -22,6 +22,15 @@ internal static class Rl
 {
     public const string Family = "reinforcement";
 
+    /// <summary>The discount parameter of the registry entries.</summary>
+    public static readonly ParamSpec Gamma = ParamSpec.Float("gamma", 0.99, "discount", min: 0, max: 1);
+
+    /// <summary>The rewards input of the per-transition entries.</summary>
+    public static readonly InputSpec Rewards = InputSpec.Data("rewards", "(N) rewards");
+
+    /// <summary>The dones input of the per-transition entries.</summary>
+    public static readonly InputSpec Dones = InputSpec.Optional("dones", "(N) terminal flags 0/1");
+
     /// <summary>Rewards (T) or (B, T), optional dones of their shape (0/1), gamma in [0, 1].</summary>
     public static void CheckRewards(Tensor rewards, Tensor? dones, double gamma, string loss)
     {
@@ -178,6 +187,15 @@ internal static class Rl
         new InputSpec("log_probs", $"{shape} log pi(a_t | s_t) of the actions taken (or give logits and actions)", Required: false, Differentiable: true),
         new InputSpec("logits", $"{logitsShape} policy logits (instead of log_probs)", Required: false, Differentiable: true),
         InputSpec.Optional("actions", $"{shape} the actions taken (int64), with logits"),
+    ];
+
+    /// <summary>The inputs by which a registry entry takes returns, or rewards (with dones and a bootstrap) to compute them.</summary>
+    public static IEnumerable<InputSpec> ReturnInputs(string returns) =>
+    [
+        InputSpec.Optional("returns", $"(T) or (B, T) {returns} (or give rewards)"),
+        InputSpec.Optional("rewards", "(T) or (B, T) rewards r_t"),
+        InputSpec.Optional("dones", "(T) or (B, T) episode-end flags 0/1"),
+        InputSpec.Optional("bootstrap_value", "() or (B) V(s_T) after the last step, with rewards"),
     ];
 
     /// <summary>Policy logits (…, A) and actions (…) for gradient checks.</summary>

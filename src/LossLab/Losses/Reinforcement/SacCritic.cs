@@ -88,17 +88,17 @@ internal sealed class SacCriticDefinition : LossDefinition
     public override IReadOnlyList<string> HeldTerms { get; } = ["alpha", "target"];
     public override IReadOnlyList<ParamSpec> Parameters { get; } =
     [
-        ParamSpec.Float("gamma", 0.99, "discount", min: 0, max: 1),
+        Rl.Gamma,
         ParamSpec.Float("alpha", 0.2, "entropy temperature (when no log_alpha input is given)", min: 0),
         ParamSpec.Reduction(),
     ];
     public override IReadOnlyList<InputSpec> Inputs { get; } =
     [
         InputSpec.Grad("q_values", "(N) or (N, C) critics' Q(s, a)"),
-        InputSpec.Data("rewards", "(N) rewards"),
+        Rl.Rewards,
         InputSpec.Data("next_q_values", "(N) or (N, C') target critics' Q(s', a') (held)"),
         InputSpec.Data("next_log_probs", "(N) log pi(a'|s') (held)"),
-        InputSpec.Optional("dones", "(N) terminal flags 0/1"),
+        Rl.Dones,
         InputSpec.Optional("log_alpha", "() learned log-temperature (held)"),
     ];
 

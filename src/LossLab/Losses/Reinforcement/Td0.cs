@@ -88,7 +88,7 @@ internal sealed class Td0Definition : LossDefinition
     /// <summary>gamma, value_loss, delta, reduction: the parameters of the value losses.</summary>
     internal static ParamSpec[] ValueParameters(params ParamSpec[] more) =>
     [
-        ParamSpec.Float("gamma", 0.99, "discount", min: 0, max: 1),
+        Rl.Gamma,
         .. more,
         ParamSpec.Choice("value_loss", "mse", "mse: squared error; huber: Huber loss with threshold delta", "mse", "huber"),
         ParamSpec.Float("delta", 1.0, "Huber threshold (value_loss huber)", min: 0, minExclusive: true),

@@ -1,4 +1,3 @@
-using LossLab.Autograd;
 using LossLab.Registry;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -29,7 +28,8 @@ public static partial class Losses
     public static Tensor lambda_returns(Tensor rewards, Tensor values, Tensor? dones = null, double gamma = 0.99, double lambda_ = 0.95, Tensor? bootstrap_value = null)
     {
         const string name = "lambda_returns";
-        CheckLambda(rewards, values, dones, gamma, lambda_, bootstrap_value, name);
+        CheckSequenceValues(rewards, values, dones, gamma, bootstrap_value, name);
+        Check.UnitInterval(lambda_, name, nameof(lambda_));
         using var scope = NewDisposeScope();
         return LambdaCore(rewards, Rl.Extended(values, rewards, bootstrap_value), dones, gamma, lambda_).MoveToOuterDisposeScope();
     }
@@ -58,23 +58,9 @@ public static partial class Losses
     public static Tensor td_lambda_loss(Tensor values, Tensor rewards, Tensor? dones = null, double gamma = 0.99, double lambda_ = 0.95, Tensor? bootstrap_value = null, ValueLoss value_loss = ValueLoss.Mse, double delta = 1.0, Reduction reduction = Reduction.Mean)
     {
         const string name = "td_lambda_loss";
-        CheckLambda(rewards, values, dones, gamma, lambda_, bootstrap_value, name);
-        Rl.CheckValueLoss(value_loss, delta, name);
-        Reduce.NoBatchMean(reduction, name);
-
-        using var scope = NewDisposeScope();
-        var v = Rl.Extended(values, rewards, bootstrap_value);
-        var target = Surrogate.Hold("target", LambdaCore(rewards.to_type(v.dtype), v, dones, gamma, lambda_));
-        var prediction = v.narrow(-1, 0, rewards.shape[^1]);
-        return Reduce.Apply(Rl.ValueError(prediction, target, value_loss, delta), reduction, name).MoveToOuterDisposeScope();
-    }
-
-    private static void CheckLambda(Tensor rewards, Tensor values, Tensor? dones, double gamma, double lambda, Tensor? bootstrap_value, string name)
-    {
-        Rl.CheckRewards(rewards, dones, gamma, name);
-        Rl.CheckValues(values, rewards, bootstrap_value, name);
-        Check.UnitInterval(lambda, name, "lambda_");
-        Check.SameDevice(name, (rewards, nameof(rewards)), (values, nameof(values)), (dones, nameof(dones)), (bootstrap_value, nameof(bootstrap_value)));
+        CheckSequenceValues(rewards, values, dones, gamma, bootstrap_value, name);
+        Check.UnitInterval(lambda_, name, nameof(lambda_));
+        return SequenceValueLoss(values, rewards, bootstrap_value, (r, v) => LambdaCore(r, v, dones, gamma, lambda_), value_loss, delta, reduction, name);
     }
 
     private static Tensor LambdaCore(Tensor rewards, Tensor values, Tensor? dones, double gamma, double lambda)

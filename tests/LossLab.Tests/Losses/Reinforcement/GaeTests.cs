@@ -26,21 +26,13 @@ public class GaeTests
     public void MatchesTheBruteForceSumOfTdErrors(double gamma, double lambda)
     {
         const int b = 3, t = 8;
-        var r = RlRef.Normal(b * t, 21);
-        var v = RlRef.Normal(b * (t + 1), 22);
-        var d = RlRef.Flags(b * t, 23);
-        var (a, ret) = F.gae(T.F64(r, b, t), T.F64(v, b, t + 1), T.F64(d, b, t), gamma, lambda);
-        var wantA = new List<double>();
-        var wantR = new List<double>();
-        for (int i = 0; i < b; i++)
-        {
-            var vi = RlRef.Row(v, i, t + 1);
-            var ai = RlRef.Gae(RlRef.Row(r, i, t), vi, RlRef.Row(d, i, t), gamma, lambda);
-            wantA.AddRange(ai);
-            wantR.AddRange(ai.Select((x, k) => x + vi[k]));
-        }
-        T.Close(wantA.ToArray(), a, rtol: 1e-12, atol: 1e-12);
-        T.Close(wantR.ToArray(), ret, rtol: 1e-12, atol: 1e-12);
+        var seq = RlRef.Sequences(b, t, 21);
+        var (r, v, d) = RlRef.Tensors(b, t, seq);
+        var (a, ret) = F.gae(r, v, d, gamma, lambda);
+        var wantA = RlRef.PerRow(b, t, seq, (ri, vi, di) => RlRef.Gae(ri, vi, di, gamma, lambda));
+        var wantR = RlRef.PerRow(b, t, seq, (ri, vi, di) => RlRef.Gae(ri, vi, di, gamma, lambda).Select((x, k) => x + vi[k]).ToArray());
+        T.Close(wantA, a, rtol: 1e-12, atol: 1e-12);
+        T.Close(wantR, ret, rtol: 1e-12, atol: 1e-12);
     }
 
     [Fact]

@@ -28,11 +28,10 @@ public class NStepTdTests
     public void MatchesTheBruteForceSum(int n)
     {
         const int b = 3, t = 7;
-        var r = RlRef.Normal(b * t, 91);
-        var v = RlRef.Normal(b * (t + 1), 92);
-        var d = RlRef.Flags(b * t, 93);
-        var got = F.n_step_returns(T.F64(r, b, t), T.F64(v, b, t + 1), n, T.F64(d, b, t), 0.9);
-        var want = Enumerable.Range(0, b).SelectMany(i => RlRef.NStep(RlRef.Row(r, i, t), RlRef.Row(v, i, t + 1), RlRef.Row(d, i, t), n, 0.9)).ToArray();
+        var seq = RlRef.Sequences(b, t, 91);
+        var (r, v, d) = RlRef.Tensors(b, t, seq);
+        var got = F.n_step_returns(r, v, n, d, 0.9);
+        var want = RlRef.PerRow(b, t, seq, (ri, vi, di) => RlRef.NStep(ri, vi, di, n, 0.9));
         T.Close(want, got, rtol: 1e-12, atol: 1e-12);
     }
 

@@ -92,6 +92,18 @@ internal static class RlRef
         return g;
     }
 
+    /// <summary>Random sequences of B rows: rewards (B, T), values (B, T + 1), dones (B, T), from seeds seed, seed + 1, seed + 2.</summary>
+    public static (double[] R, double[] V, double[] D) Sequences(int b, int t, int seed) =>
+        (Normal(b * t, seed), Normal(b * (t + 1), seed + 1), Flags(b * t, seed + 2));
+
+    /// <summary>A per-sequence reference f(rewards, values, dones) applied to each row, concatenated (row-major (B, T)).</summary>
+    public static double[] PerRow(int b, int t, (double[] R, double[] V, double[] D) s, Func<double[], double[], double[], double[]> f) =>
+        Enumerable.Range(0, b).SelectMany(i => f(Row(s.R, i, t), Row(s.V, i, t + 1), Row(s.D, i, t))).ToArray();
+
+    /// <summary>The sequences as tensors: rewards (B, T), values (B, T + 1), dones (B, T).</summary>
+    public static (Tensor R, Tensor V, Tensor D) Tensors(int b, int t, (double[] R, double[] V, double[] D) s) =>
+        (Support.T.F64(s.R, b, t), Support.T.F64(s.V, b, t + 1), Support.T.F64(s.D, b, t));
+
     /// <summary>Row b of a (B, T) array given row-major.</summary>
     public static double[] Row(double[] data, int b, int t) => data.Skip(b * t).Take(t).ToArray();
 

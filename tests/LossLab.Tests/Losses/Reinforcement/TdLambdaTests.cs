@@ -16,11 +16,10 @@ public class TdLambdaTests
     public void LambdaReturnsAreTheMixtureOfNStepReturns(double lambda, double gamma)
     {
         const int b = 2, t = 6;
-        var r = RlRef.Normal(b * t, 101);
-        var v = RlRef.Normal(b * (t + 1), 102);
-        var d = RlRef.Flags(b * t, 103);
-        var got = F.lambda_returns(T.F64(r, b, t), T.F64(v, b, t + 1), T.F64(d, b, t), gamma, lambda);
-        var want = Enumerable.Range(0, b).SelectMany(i => RlRef.Lambda(RlRef.Row(r, i, t), RlRef.Row(v, i, t + 1), RlRef.Row(d, i, t), gamma, lambda)).ToArray();
+        var seq = RlRef.Sequences(b, t, 101);
+        var (r, v, d) = RlRef.Tensors(b, t, seq);
+        var got = F.lambda_returns(r, v, d, gamma, lambda);
+        var want = RlRef.PerRow(b, t, seq, (ri, vi, di) => RlRef.Lambda(ri, vi, di, gamma, lambda));
         T.Close(want, got, rtol: 1e-11, atol: 1e-12);
     }
 
