@@ -60,6 +60,18 @@ public class NStepTdTests
         T.Close(new[] { -3.0, -13.0, -10.0 }, T.F64(g2[0]));
         Assert.Equal(0.0, g2[1][0]);
         T.Close(69.5, new NStepTdLoss(2, 0.5, reduction: Reduction.Sum).forward(v, r, null));
+        T.Close(69.5 / 3, F.n_step_td_loss(v, r, 2, gamma: 0.5));
+        // Huber with delta 1: |e| - 0.5 for the errors [-1.5, -6.5, -5]
+        T.Close(new[] { 1.0, 6.0, 4.5 }, F.n_step_td_loss(v, r, 2, gamma: 0.5, value_loss: ValueLoss.Huber, reduction: Reduction.None));
+    }
+
+    [Fact]
+    public void LargeFloat32ValuesStayFinite()
+    {
+        var r = T.F32(new[] { 1e4f, -1e4f, 1e4f }, 3);
+        var v = T.F32(new[] { -1e4f, 1e4f, -1e4f, 1e4f }, 4);
+        T.Finite(F.n_step_td_loss(v, r, 2), "loss");
+        T.Finite(T.Grad(x => F.n_step_td_loss(x, r, 2, value_loss: ValueLoss.Huber), v), "gradient");
     }
 
     [Fact]
