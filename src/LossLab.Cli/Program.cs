@@ -14,6 +14,7 @@ public static class Program
         root.Subcommands.Add(LossesCommand.Create());
         root.Subcommands.Add(ConformanceCommand.Create());
         root.Subcommands.Add(GradcheckCommand.Create());
+        root.Subcommands.Add(EvaluateCommand.Create());
         return root;
     }
 
