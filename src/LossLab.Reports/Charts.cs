@@ -55,16 +55,18 @@ public static class Charts
         diagonal.LineWidth = 1.5f;
         diagonal.LegendText = "Perfect calibration";
 
+        // Counts are written sideways when some filled bin is too narrow for them to sit side by side.
+        bool narrow = Enumerable.Range(0, diagram.Bins).Any(b => diagram.Count[b] > 0 && diagram.Upper[b] - diagram.Lower[b] < 0.05);
         for (int b = 0; b < diagram.Bins; b++)
         {
             if (diagram.Count[b] == 0) continue;
             double top = Math.Max(diagram.Accuracy[b], diagram.MeanConfidence[b]);
             var text = plot.Add.Text(CountLabel(diagram.Count[b]), (diagram.Lower[b] + diagram.Upper[b]) / 2, top);
-            text.LabelFontSize = diagram.Bins > 20 ? 9 : 11;
+            text.LabelFontSize = narrow ? 9 : 11;
             text.LabelFontColor = Colors.Black.WithAlpha(0.8);
-            text.LabelAlignment = diagram.Bins > 20 ? Alignment.MiddleLeft : Alignment.LowerCenter;
-            text.LabelRotation = diagram.Bins > 20 ? -90 : 0;
-            text.OffsetY = diagram.Bins > 20 ? -3 : -2;
+            text.LabelAlignment = narrow ? Alignment.MiddleLeft : Alignment.LowerCenter;
+            text.LabelRotation = narrow ? -90 : 0;
+            text.OffsetY = narrow ? -3 : -2;
         }
 
         string metric = diagram.Adaptive ? "AdaECE" : "ECE";
@@ -172,6 +174,7 @@ public static class Charts
         var list = curves.ToList();
         if (list.Count == 0) throw new ArgumentException("TrainingCurves: no curve given", nameof(curves));
         var plot = NewPlot();
+        (double min, double max) span = (double.PositiveInfinity, double.NegativeInfinity);
         for (int i = 0; i < list.Count; i++)
         {
             var c = list[i];
@@ -179,15 +182,16 @@ public static class Charts
             var keep = Enumerable.Range(0, c.Values.Length).Where(j => double.IsFinite(c.Values[j]) && double.IsFinite(c.Epochs[j]) && (!logY || c.Values[j] > 0)).ToArray();
             var xs = keep.Select(j => c.Epochs[j]).ToArray();
             var ys = keep.Select(j => logY ? Math.Log10(c.Values[j]) : c.Values[j]).ToArray();
+            if (ys.Length > 0) span = (Math.Min(span.min, ys.Min()), Math.Max(span.max, ys.Max()));
             var line = plot.Add.ScatterLine(xs, ys, Palette[i % Palette.Length]);
             line.LineWidth = 2;
             line.MarkerSize = xs.Length <= 40 ? 5 : 0;
             line.LegendText = c.Name;
         }
-        if (logY)
+        if (logY && span.max > span.min)
         {
             var minor = new ScottPlot.TickGenerators.LogMinorTickGenerator();
-            var ticks = new ScottPlot.TickGenerators.NumericAutomatic { MinorTickGenerator = minor, LabelFormatter = y => $"{Math.Pow(10, y):G3}", IntegerTicksOnly = true };
+            var ticks = new ScottPlot.TickGenerators.NumericAutomatic { MinorTickGenerator = minor, LabelFormatter = y => $"{Math.Pow(10, y):G3}", IntegerTicksOnly = span.max - span.min >= 2 };
             plot.Axes.Left.TickGenerator = ticks;
         }
         plot.Title(title, 15);

@@ -38,7 +38,14 @@ internal static class EvaluateCommand
 
     internal static int Run(Request q, TextWriter output, TextWriter errors)
     {
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output), Ansi = AnsiSupport.Detect, ColorSystem = ColorSystemSupport.Detect });
+        bool terminal = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(output),
+            Ansi = terminal ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = terminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+        });
+        if (!terminal) console.Profile.Width = 160;
         try
         {
             if ((q.ValLogits is null) != (q.ValLabels is null))
@@ -63,8 +70,9 @@ internal static class EvaluateCommand
             written.AddRange(Pictures(evaluation, logits, ood, q.Out));
 
             PrintTables(console, evaluation, q);
-            console.MarkupLine($"[bold]Wrote[/] {written.Count} files to {Markup.Escape(Path.GetFullPath(q.Out))}:");
-            foreach (var f in written) console.MarkupLine("  " + Markup.Escape(f));
+            // Plain lines, never wrapped, so that the paths can be copied.
+            output.WriteLine($"Wrote {written.Count} files to {Path.GetFullPath(q.Out)}:");
+            foreach (var f in written) output.WriteLine("  " + f);
             return 0;
         }
         catch (Exception e) when (e is UsageException or FileNotFoundException or FormatException or ArgumentException or IOException or UnauthorizedAccessException)
@@ -143,7 +151,7 @@ internal static class EvaluateCommand
         Row("MCE", ev.Calibration.Mce, a?.Mce);
         console.Write(table);
         if (ev.Temperature is { } t)
-            console.MarkupLine($"Temperature fitted on {Markup.Escape(q.ValLogits!)} by {t.Objective}: T = {t.Temperature:0.0000}; validation NLL {F(t.NllBefore)} -> {F(t.NllAfter)}, ECE {F(t.EceBefore)} -> {F(t.EceAfter)}{(t.AtBoundary ? " [yellow](at the edge of the search range)[/]" : "")}");
+            console.WriteLine($"Temperature fitted on {q.ValLogits} by {t.Objective}: T = {t.Temperature:0.0000}; validation NLL {F(t.NllBefore)} -> {F(t.NllAfter)}, ECE {F(t.EceBefore)} -> {F(t.EceAfter)}{(t.AtBoundary ? " (at the edge of the search range)" : "")}");
         if (ev.Ood.Count > 0)
         {
             var oodTable = new Table().Border(TableBorder.Rounded).Title($"OOD detection: {ev.Samples} in-distribution vs {ev.OodSamples} OOD samples")
