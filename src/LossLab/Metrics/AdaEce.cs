@@ -52,7 +52,7 @@ public static partial class Metrics
     {
         using var scope = NewDisposeScope();
         long n = conf.shape[0];
-        var sorted = conf.sort(0).Values;
+        var sorted = MetricKernels.SortedAscending(conf) is double[] fast ? torch.tensor(fast, dtype: ScalarType.Float64) : conf.sort(0).Values;
         // np.linspace(0, n, m + 1): k * (n / m), the last exactly n; np.interp against xp = 0..n-1.
         var lo = new long[nBins + 1];
         var hi = new long[nBins + 1];

@@ -230,6 +230,26 @@ internal static class MetricKernels
         }
     }
 
+    /// <summary>
+    /// The values of a 1-D float64 CPU tensor sorted ascending (-0 and +0 both as +0), by radix sort; null when the
+    /// tensor cannot be read in place. No NaN (the caller has checked).
+    /// </summary>
+    public static double[]? SortedAscending(Tensor t)
+    {
+        if (!Readable(t) || t.dtype != ScalarType.Float64 || t.dim() != 1) return null;
+        var s = Span<double>(t);
+        var keys = new ulong[s.Length];
+        for (int i = 0; i < s.Length; i++) keys[i] = Key(s[i]);
+        RadixSort(keys);
+        var sorted = new double[keys.Length];
+        for (int i = 0; i < keys.Length; i++) sorted[i] = FromKey(keys[i]);
+        return sorted;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double FromKey(ulong key) =>
+        BitConverter.Int64BitsToDouble((long)((key & 0x8000_0000_0000_0000UL) != 0 ? key & 0x7FFF_FFFF_FFFF_FFFFUL : ~key));
+
     /// <summary>An unsigned key that orders as the double does, -0 and +0 equal (as the comparison of scores treats them).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong Key(double v)
