@@ -18,7 +18,8 @@ public static partial class Metrics
     /// exactly 1), and a confidence equal to an edge belongs to the bin it closes. A confidence of exactly 0 (a row of
     /// zeros, possible when rows need not sum to 1) is put in the first bin, <c>[0, 1/M]</c>, so that every sample counts.
     /// Empty bins contribute nothing. Rows need not sum to 1, but every value must lie in [0, 1] (NaN is an error).
-    /// O(N C + M) with one bucketize and bin counts; the result is a float64 scalar holding no gradient.
+    /// O(N C + M): on the CPU one parallel pass over the probabilities in place, elsewhere one bucketize and bin counts;
+    /// the result is a float64 scalar holding no gradient.
     /// <code>
     /// double ece = Metrics.ece(torch.softmax(logits, 1), labels).item&lt;double&gt;();
     /// </code>
@@ -87,6 +88,16 @@ public static partial class Metrics
         if (probs.shape[0] == 0 || probs.shape[1] == 0)
             throw new ArgumentException($"{name}: 'probs' must hold at least one sample and one class, got shape {Check.Shape(probs)}", nameof(probs));
         Check.SameDevice(name, (probs, nameof(probs)), (labels, nameof(labels)));
+        if (MetricKernels.Readable(probs) && MetricKernels.Readable(labels) && probs.shape[0] * probs.shape[1] <= int.MaxValue)
+        {
+            // One in-place pass on the CPU (checks included); null when a value or label is bad, then the checks below
+            // raise their usual errors.
+            var fast = MetricKernels.TopLabelBins(probs.detach(), labels.detach(), EqualWidthEdges(n_bins));
+            if (fast is var (fc, fs, fa))
+            {
+                return (torch.tensor(fc, dtype: ScalarType.Float64), torch.tensor(fs, dtype: ScalarType.Float64), torch.tensor(fa, dtype: ScalarType.Float64));
+            }
+        }
         Check.ClassIndices(labels, probs.shape[1], name, nameof(labels));
         Check.InRange(probs, 0.0, 1.0, name, nameof(probs));
 

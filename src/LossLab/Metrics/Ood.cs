@@ -145,6 +145,9 @@ public static partial class Metrics
     /// </summary>
     internal static (Tensor fps, Tensor tps) BinaryCurve(Tensor scores, Tensor labels)
     {
+        // On the CPU: two radix sorts and a merge in place, several times faster than a comparison sort of the scores.
+        if (MetricKernels.BinaryCurve(scores.detach(), labels.detach()) is var (cf, ct))
+            return (torch.tensor(cf, dtype: ScalarType.Float64), torch.tensor(ct, dtype: ScalarType.Float64));
         using var scope = NewDisposeScope();
         var s = scores.detach().to_type(ScalarType.Float64);
         var pos = labels.detach().dtype == ScalarType.Bool ? labels.detach().to_type(ScalarType.Float64) : labels.detach().to_type(ScalarType.Float64).eq(1.0).to_type(ScalarType.Float64);
@@ -176,15 +179,20 @@ public static partial class Metrics
         Check.HasSamples(scores, name, nameof(scores));
         Check.SameDevice(name, (scores, nameof(scores)), (labels, nameof(labels)));
         Check.NaNFree(scores, name, nameof(scores));
-        Check.BinaryMetricLabels(labels, name, nameof(labels));
-        using var scope = NewDisposeScope();
-        var l = labels.detach();
-        long positives = (l.dtype == ScalarType.Bool ? l : l.eq(1)).sum().item<long>();
-        long negatives = l.shape[0] - positives;
+        long positives;
+        if (MetricKernels.BinaryLabelCount(labels.detach()) is long counted) positives = counted;
+        else
+        {
+            Check.BinaryMetricLabels(labels, name, nameof(labels));
+            using var s = NewDisposeScope();
+            var l = labels.detach();
+            positives = (l.dtype == ScalarType.Bool ? l : l.eq(1)).sum().item<long>();
+        }
+        long negatives = labels.shape[0] - positives;
         if (needPositives && positives == 0)
-            throw new ArgumentException($"{name}: 'labels' holds no positive (label 1) among {l.shape[0]} samples, so the metric is undefined", nameof(labels));
+            throw new ArgumentException($"{name}: 'labels' holds no positive (label 1) among {labels.shape[0]} samples, so the metric is undefined", nameof(labels));
         if (needNegatives && negatives == 0)
-            throw new ArgumentException($"{name}: 'labels' holds no negative (label 0 or -1) among {l.shape[0]} samples, so the metric is undefined", nameof(labels));
+            throw new ArgumentException($"{name}: 'labels' holds no negative (label 0 or -1) among {labels.shape[0]} samples, so the metric is undefined", nameof(labels));
     }
 
     private static double Plain(double[] scores, double[] labels, Func<Tensor, Tensor, Tensor> metric)
