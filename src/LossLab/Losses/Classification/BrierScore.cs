@@ -33,18 +33,8 @@ public static partial class Losses
         const string name = "brier_score_loss";
         Check.Floating(input, name, nameof(input));
         Check.Rank(input, name, nameof(input), 2);
-        Check.NotNull(target, name, nameof(target));
-        bool probabilities = target.dtype.IsFloatingPoint();
-        if (probabilities) Check.SameShape(input, nameof(input), target, nameof(target), name);
-        else
-        {
-            Check.Rank(target, name, nameof(target), 1);
-            Check.SameBatch(input, nameof(input), target, nameof(target), name);
-        }
-        Check.SameDevice(name, (input, nameof(input)), (target, nameof(target)));
         Reduce.NoBatchMean(reduction, name);
-        if (probabilities) Check.InRange(target, 0, 1, name, nameof(target));
-        else Check.ClassIndices(target, input.shape[1], name, nameof(target));
+        bool probabilities = Check.IndicesOrProbabilities(input, target, name, nameof(target));
         if (!from_logits) Check.InRange(input, 0, 1, name, nameof(input));
 
         using var scope = NewDisposeScope();

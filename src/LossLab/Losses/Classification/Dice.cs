@@ -69,6 +69,49 @@ public static partial class Losses
 /// <summary>The shared core of the soft-overlap losses: validation, per-class sums, safe ratios, weighting and reduction.</summary>
 internal static class SoftOverlap
 {
+    /// <summary>The registry inputs of dice and tversky.</summary>
+    public static IReadOnlyList<InputSpec> Inputs { get; } =
+    [
+        InputSpec.Grad("input", "(N, C, d1, ...) logits"),
+        InputSpec.Data("target", "(N, d1, ...) class indices, or per-class targets of the input's shape"),
+        InputSpec.Optional("weight", "(C) per-class weights"),
+    ];
+
+    /// <summary>The registry parameters that dice and tversky share.</summary>
+    public static IReadOnlyList<ParamSpec> CommonParameters { get; } =
+    [
+        ParamSpec.Choice("activation", "softmax", "how the input becomes probabilities", "softmax", "sigmoid", "none"),
+        ParamSpec.Float("smooth", 1e-5, "added to numerator and denominator", min: 0),
+        ParamSpec.Bool("include_background", true, "whether class 0 counts"),
+        ParamSpec.Bool("batch", false, "sum over the batch too (one value per class)"),
+        ParamSpec.Int("ignore_index", -100, "class-index target value whose positions are left out"),
+    ];
+
+    public static OverlapActivation Activation(LossParameters p) => p.Choice("activation") switch
+    {
+        "sigmoid" => OverlapActivation.Sigmoid,
+        "none" => OverlapActivation.None,
+        _ => OverlapActivation.Softmax,
+    };
+
+    // Gradcheck inputs shared by dice and tversky.
+    public static Dictionary<string, Tensor> IndexCase(Generator g) => new()
+    {
+        ["input"] = Sample.Normal(g, [2, 3, 4, 4]),
+        ["target"] = torch.randint(0, 3, new long[] { 2, 4, 4 }, dtype: ScalarType.Int64, generator: g),
+    };
+
+    public static Dictionary<string, Tensor> MultiLabelCase(Generator g) => new() { ["input"] = Sample.Normal(g, [2, 3, 5]), ["target"] = Sample.Binary(g, [2, 3, 5]) };
+
+    public static Dictionary<string, Tensor> WeightedIgnoreCase(Generator g) => new()
+    {
+        ["input"] = Sample.Normal(g, [3, 4, 6]),
+        ["target"] = torch.tensor(new long[] { 0, 1, 2, 3, -100, 1, 2, 2, 0, 3, 3, 1, -100, 0, 1, 2, 3, 0 }).reshape(3, 6),
+        ["weight"] = Sample.Uniform(g, [4], 0.5, 2),
+    };
+
+    public static Dictionary<string, Tensor> ProbabilityCase(Generator g) => new() { ["input"] = Sample.Uniform(g, [1, 2, 8], 0.05, 0.95), ["target"] = Sample.Uniform(g, [1, 2, 8], 0, 1) };
+
     public static void Validate(string name, Tensor input, Tensor target, OverlapActivation activation, double smooth, bool includeBackground, long ignoreIndex, Tensor? weight, Reduction reduction)
     {
         Check.Floating(input, name, nameof(input));
@@ -198,54 +241,22 @@ internal sealed class DiceDefinition : LossDefinition
     public override string Function => "Losses.dice_loss";
     public override IReadOnlyList<ParamSpec> Parameters { get; } =
     [
-        ParamSpec.Choice("activation", "softmax", "how the input becomes probabilities", "softmax", "sigmoid", "none"),
-        ParamSpec.Float("smooth", 1e-5, "added to numerator and denominator", min: 0),
-        ParamSpec.Bool("include_background", true, "whether class 0 counts"),
-        ParamSpec.Bool("batch", false, "sum over the batch too (one value per class)"),
+        .. SoftOverlap.CommonParameters,
         ParamSpec.Bool("squared_pred", false, "sum p^2 + sum t^2 in the denominator"),
-        ParamSpec.Int("ignore_index", -100, "class-index target value whose positions are left out"),
         ParamSpec.Reduction(),
     ];
-    public override IReadOnlyList<InputSpec> Inputs { get; } =
-    [
-        InputSpec.Grad("input", "(N, C, d1, ...) logits"),
-        InputSpec.Data("target", "(N, d1, ...) class indices, or per-class targets of the input's shape"),
-        InputSpec.Optional("weight", "(C) per-class weights"),
-    ];
-
-    internal static OverlapActivation Activation(LossParameters p) => p.Choice("activation") switch
-    {
-        "sigmoid" => OverlapActivation.Sigmoid,
-        "none" => OverlapActivation.None,
-        _ => OverlapActivation.Softmax,
-    };
+    public override IReadOnlyList<InputSpec> Inputs => SoftOverlap.Inputs;
 
     public override Tensor Compute(LossInputs x, LossParameters p) =>
-        Losses.dice_loss(x.Required("input"), x.Required("target"), Activation(p), p.Float("smooth"), p.Bool("include_background"), p.Bool("batch"),
+        Losses.dice_loss(x.Required("input"), x.Required("target"), SoftOverlap.Activation(p), p.Float("smooth"), p.Bool("include_background"), p.Bool("batch"),
             p.Bool("squared_pred"), p.Int("ignore_index"), x.Optional("weight"), p.Reduction);
 
     public override IEnumerable<GradcheckCase> GradcheckCases()
     {
-        yield return GradcheckCase.Of("(2,3,4,4) softmax indices mean", g => new()
-        {
-            ["input"] = Sample.Normal(g, [2, 3, 4, 4]),
-            ["target"] = torch.randint(0, 3, new long[] { 2, 4, 4 }, dtype: ScalarType.Int64, generator: g),
-        });
-        yield return GradcheckCase.Of("(2,3,5) sigmoid multi-label, batch, none", g => new()
-        {
-            ["input"] = Sample.Normal(g, [2, 3, 5]),
-            ["target"] = Sample.Binary(g, [2, 3, 5]),
-        }, ("activation", "sigmoid"), ("batch", "true"), ("reduction", "none"));
-        yield return GradcheckCase.Of("(3,4,6) no background, squared, weighted, ignore, sum", g => new()
-        {
-            ["input"] = Sample.Normal(g, [3, 4, 6]),
-            ["target"] = torch.tensor(new long[] { 0, 1, 2, 3, -100, 1, 2, 2, 0, 3, 3, 1, -100, 0, 1, 2, 3, 0 }).reshape(3, 6),
-            ["weight"] = Sample.Uniform(g, [4], 0.5, 2),
-        }, ("include_background", "false"), ("squared_pred", "true"), ("reduction", "sum"), ("smooth", "1"));
-        yield return GradcheckCase.Of("(1,2,8) probabilities, soft targets, smooth 0", g => new()
-        {
-            ["input"] = Sample.Uniform(g, [1, 2, 8], 0.05, 0.95),
-            ["target"] = Sample.Uniform(g, [1, 2, 8], 0, 1),
-        }, ("activation", "none"), ("smooth", "0"));
+        yield return GradcheckCase.Of("(2,3,4,4) softmax indices mean", SoftOverlap.IndexCase);
+        yield return GradcheckCase.Of("(2,3,5) sigmoid multi-label, batch, none", SoftOverlap.MultiLabelCase, ("activation", "sigmoid"), ("batch", "true"), ("reduction", "none"));
+        yield return GradcheckCase.Of("(3,4,6) no background, squared, weighted, ignore, sum", SoftOverlap.WeightedIgnoreCase,
+            ("include_background", "false"), ("squared_pred", "true"), ("reduction", "sum"), ("smooth", "1"));
+        yield return GradcheckCase.Of("(1,2,8) probabilities, soft targets, smooth 0", SoftOverlap.ProbabilityCase, ("activation", "none"), ("smooth", "0"));
     }
 }

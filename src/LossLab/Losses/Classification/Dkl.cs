@@ -55,8 +55,7 @@ public static partial class Losses
     {
         const string name = "dkl_loss";
         DecoupledKl.Validate(name, input, target, class_prior, labels);
-        Check.Param(alpha >= 0 && double.IsFinite(alpha), name, nameof(alpha), "a finite number >= 0", alpha);
-        Check.Param(beta >= 0 && double.IsFinite(beta), name, nameof(beta), "a finite number >= 0", beta);
+        DecoupledKl.CheckWeights(name, alpha, beta);
         Check.Param(temperature > 0 && double.IsFinite(temperature), name, nameof(temperature), "a finite number > 0", temperature);
         Reduce.NoBatchMean(reduction, name);
 
@@ -76,6 +75,38 @@ public static partial class Losses
 /// <summary>The shared pieces of <see cref="Losses.dkl_loss"/> and <see cref="Losses.gkl_loss"/>.</summary>
 internal static class DecoupledKl
 {
+    /// <summary>The registry inputs of dkl and gkl.</summary>
+    public static IReadOnlyList<InputSpec> Inputs { get; } =
+    [
+        InputSpec.Grad("input", "(N, C) logits of the fitted distribution (student / adversarial)"),
+        InputSpec.Grad("target", "(N, C) logits of the reference distribution (teacher / natural)"),
+        InputSpec.Optional("class_prior", "(C, C) class-wise mean predictions (global information)"),
+        InputSpec.Optional("labels", "(N) class indices selecting class_prior rows"),
+    ];
+
+    public static ParamSpec Alpha { get; } = ParamSpec.Float("alpha", 1.0, "weight of the wMSE term", min: 0);
+    public static ParamSpec Beta { get; } = ParamSpec.Float("beta", 1.0, "weight of the soft-label cross-entropy", min: 0);
+
+    /// <summary>Gradcheck inputs: two (n, c) logit matrices.</summary>
+    public static Dictionary<string, Tensor> Pair(Generator g, long n, long c, double scale) =>
+        new() { ["input"] = Sample.Normal(g, [n, c], scale), ["target"] = Sample.Normal(g, [n, c], scale) };
+
+    /// <summary>Gradcheck inputs with the class-wise global information.</summary>
+    public static Dictionary<string, Tensor> WithPrior(Generator g, long n, long c)
+    {
+        var d = Pair(g, n, c, 2);
+        d["class_prior"] = Sample.Simplex(g, c, c);
+        d["labels"] = Sample.Labels(g, n, c);
+        return d;
+    }
+
+    /// <summary>The checks of the weights of the two terms.</summary>
+    public static void CheckWeights(string name, double alpha, double beta)
+    {
+        Check.Param(alpha >= 0 && double.IsFinite(alpha), name, nameof(alpha), "a finite number >= 0", alpha);
+        Check.Param(beta >= 0 && double.IsFinite(beta), name, nameof(beta), "a finite number >= 0", beta);
+    }
+
     public static void Validate(string name, Tensor input, Tensor target, Tensor? classPrior, Tensor? labels)
     {
         Check.Floating(input, name, nameof(input));
@@ -128,8 +159,7 @@ public sealed class DklLoss : nn.Module<Tensor, Tensor, Tensor>
     /// <summary>Creates the module (without global information; call <see cref="Losses.dkl_loss"/> for it); the arguments are those of <see cref="Losses.dkl_loss"/>.</summary>
     public DklLoss(double alpha = 1.0, double beta = 1.0, double temperature = 1.0, bool asymmetric = true, Reduction reduction = Reduction.Mean) : base(nameof(DklLoss))
     {
-        Check.Param(alpha >= 0 && double.IsFinite(alpha), nameof(DklLoss), nameof(alpha), "a finite number >= 0", alpha);
-        Check.Param(beta >= 0 && double.IsFinite(beta), nameof(DklLoss), nameof(beta), "a finite number >= 0", beta);
+        DecoupledKl.CheckWeights(nameof(DklLoss), alpha, beta);
         Check.Param(temperature > 0 && double.IsFinite(temperature), nameof(DklLoss), nameof(temperature), "a finite number > 0", temperature);
         Reduce.NoBatchMean(reduction, nameof(DklLoss));
         this.alpha = alpha;
@@ -154,19 +184,13 @@ internal sealed class DklDefinition : LossDefinition
     public override IReadOnlyList<string> HeldTerms { get; } = ["soft_labels", "input_logits"];
     public override IReadOnlyList<ParamSpec> Parameters { get; } =
     [
-        ParamSpec.Float("alpha", 1.0, "weight of the wMSE term", min: 0),
-        ParamSpec.Float("beta", 1.0, "weight of the soft-label cross-entropy", min: 0),
+        DecoupledKl.Alpha,
+        DecoupledKl.Beta,
         ParamSpec.Float("temperature", 1.0, "T dividing both logits", min: 0, minExclusive: true),
         ParamSpec.Bool("asymmetric", true, "true: the paper's DKL (KL's gradients); false: IKL, the wMSE also trains the input"),
         ParamSpec.Reduction(),
     ];
-    public override IReadOnlyList<InputSpec> Inputs { get; } =
-    [
-        InputSpec.Grad("input", "(N, C) logits of the fitted distribution (student / adversarial)"),
-        InputSpec.Grad("target", "(N, C) logits of the reference distribution (teacher / natural)"),
-        InputSpec.Optional("class_prior", "(C, C) class-wise mean predictions (global information)"),
-        InputSpec.Optional("labels", "(N) class indices selecting class_prior rows"),
-    ];
+    public override IReadOnlyList<InputSpec> Inputs => DecoupledKl.Inputs;
 
     public override Tensor Compute(LossInputs x, LossParameters p) =>
         Losses.dkl_loss(x.Required("input"), x.Required("target"), p.Float("alpha"), p.Float("beta"), p.Float("temperature"), p.Bool("asymmetric"),
@@ -174,16 +198,10 @@ internal sealed class DklDefinition : LossDefinition
 
     public override IEnumerable<GradcheckCase> GradcheckCases()
     {
-        yield return GradcheckCase.Of("(6,4) KL form mean", g => new() { ["input"] = Sample.Normal(g, [6, 4], 2), ["target"] = Sample.Normal(g, [6, 4], 2) });
-        yield return GradcheckCase.Of("(5,3) IKL alpha=3 beta=0.5 T=2 sum", g => new() { ["input"] = Sample.Normal(g, [5, 3], 2), ["target"] = Sample.Normal(g, [5, 3], 2) },
+        yield return GradcheckCase.Of("(6,4) KL form mean", g => DecoupledKl.Pair(g, 6, 4, 2));
+        yield return GradcheckCase.Of("(5,3) IKL alpha=3 beta=0.5 T=2 sum", g => DecoupledKl.Pair(g, 5, 3, 2),
             ("asymmetric", "false"), ("alpha", "3"), ("beta", "0.5"), ("temperature", "2"), ("reduction", "sum"));
-        yield return GradcheckCase.Of("(6,4) global information none", g => new()
-        {
-            ["input"] = Sample.Normal(g, [6, 4], 2),
-            ["target"] = Sample.Normal(g, [6, 4], 2),
-            ["class_prior"] = Sample.Simplex(g, 4, 4),
-            ["labels"] = Sample.Labels(g, 6, 4),
-        }, ("asymmetric", "false"), ("reduction", "none"));
-        yield return GradcheckCase.Of("(1,5) single sample", g => new() { ["input"] = Sample.Normal(g, [1, 5]), ["target"] = Sample.Normal(g, [1, 5]) });
+        yield return GradcheckCase.Of("(6,4) global information none", g => DecoupledKl.WithPrior(g, 6, 4), ("asymmetric", "false"), ("reduction", "none"));
+        yield return GradcheckCase.Of("(1,5) single sample", g => DecoupledKl.Pair(g, 1, 5, 1));
     }
 }

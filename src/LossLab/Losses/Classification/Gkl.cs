@@ -52,8 +52,7 @@ public static partial class Losses
     {
         const string name = "gkl_loss";
         DecoupledKl.Validate(name, input, target, class_prior, labels);
-        Check.Param(alpha >= 0 && double.IsFinite(alpha), name, nameof(alpha), "a finite number >= 0", alpha);
-        Check.Param(beta >= 0 && double.IsFinite(beta), name, nameof(beta), "a finite number >= 0", beta);
+        DecoupledKl.CheckWeights(name, alpha, beta);
         Check.Param(gamma >= 0 && double.IsFinite(gamma), name, nameof(gamma), "a finite number >= 0", gamma);
         Check.Param(temperature > 0 && double.IsFinite(temperature), name, nameof(temperature), "a finite number > 0", temperature);
         Check.Param(weight_temperature > 0 && double.IsFinite(weight_temperature), name, nameof(weight_temperature), "a finite number > 0", weight_temperature);
@@ -89,8 +88,7 @@ public sealed class GklLoss : nn.Module<Tensor, Tensor, Tensor>
     /// <summary>Creates the module (without global information; call <see cref="Losses.gkl_loss"/> for it); the arguments are those of <see cref="Losses.gkl_loss"/>.</summary>
     public GklLoss(double alpha = 1.0, double beta = 1.0, double gamma = 1.0, double temperature = 1.0, double weight_temperature = 1.0, Reduction reduction = Reduction.Mean) : base(nameof(GklLoss))
     {
-        Check.Param(alpha >= 0 && double.IsFinite(alpha), nameof(GklLoss), nameof(alpha), "a finite number >= 0", alpha);
-        Check.Param(beta >= 0 && double.IsFinite(beta), nameof(GklLoss), nameof(beta), "a finite number >= 0", beta);
+        DecoupledKl.CheckWeights(nameof(GklLoss), alpha, beta);
         Check.Param(gamma >= 0 && double.IsFinite(gamma), nameof(GklLoss), nameof(gamma), "a finite number >= 0", gamma);
         Check.Param(temperature > 0 && double.IsFinite(temperature), nameof(GklLoss), nameof(temperature), "a finite number > 0", temperature);
         Check.Param(weight_temperature > 0 && double.IsFinite(weight_temperature), nameof(GklLoss), nameof(weight_temperature), "a finite number > 0", weight_temperature);
@@ -118,20 +116,14 @@ internal sealed class GklDefinition : LossDefinition
     public override IReadOnlyList<string> HeldTerms { get; } = ["weights", "soft_labels"];
     public override IReadOnlyList<ParamSpec> Parameters { get; } =
     [
-        ParamSpec.Float("alpha", 1.0, "weight of the wMSE term", min: 0),
-        ParamSpec.Float("beta", 1.0, "weight of the soft-label cross-entropy", min: 0),
+        DecoupledKl.Alpha,
+        DecoupledKl.Beta,
         ParamSpec.Float("gamma", 1.0, "exponent of the weights (smoother below 1)", min: 0),
         ParamSpec.Float("temperature", 1.0, "T of the cross-entropy term", min: 0, minExclusive: true),
         ParamSpec.Float("weight_temperature", 1.0, "temperature of the softmax giving the weights", min: 0, minExclusive: true),
         ParamSpec.Reduction(),
     ];
-    public override IReadOnlyList<InputSpec> Inputs { get; } =
-    [
-        InputSpec.Grad("input", "(N, C) logits of the fitted distribution (student / adversarial)"),
-        InputSpec.Grad("target", "(N, C) logits of the reference distribution (teacher / natural)"),
-        InputSpec.Optional("class_prior", "(C, C) class-wise mean predictions (global information)"),
-        InputSpec.Optional("labels", "(N) class indices selecting class_prior rows"),
-    ];
+    public override IReadOnlyList<InputSpec> Inputs => DecoupledKl.Inputs;
 
     public override Tensor Compute(LossInputs x, LossParameters p) =>
         Losses.gkl_loss(x.Required("input"), x.Required("target"), p.Float("alpha"), p.Float("beta"), p.Float("gamma"), p.Float("temperature"),
@@ -139,16 +131,10 @@ internal sealed class GklDefinition : LossDefinition
 
     public override IEnumerable<GradcheckCase> GradcheckCases()
     {
-        yield return GradcheckCase.Of("(6,4) defaults mean", g => new() { ["input"] = Sample.Normal(g, [6, 4], 2), ["target"] = Sample.Normal(g, [6, 4], 2) });
-        yield return GradcheckCase.Of("(5,3) gamma 0.5 T=4 T2=2 alpha 20 beta 4 sum", g => new() { ["input"] = Sample.Normal(g, [5, 3], 2), ["target"] = Sample.Normal(g, [5, 3], 2) },
+        yield return GradcheckCase.Of("(6,4) defaults mean", g => DecoupledKl.Pair(g, 6, 4, 2));
+        yield return GradcheckCase.Of("(5,3) gamma 0.5 T=4 T2=2 alpha 20 beta 4 sum", g => DecoupledKl.Pair(g, 5, 3, 2),
             ("gamma", "0.5"), ("temperature", "4"), ("weight_temperature", "2"), ("alpha", "20"), ("beta", "4"), ("reduction", "sum"));
-        yield return GradcheckCase.Of("(6,4) global information gamma 2 none", g => new()
-        {
-            ["input"] = Sample.Normal(g, [6, 4], 2),
-            ["target"] = Sample.Normal(g, [6, 4], 2),
-            ["class_prior"] = Sample.Simplex(g, 4, 4),
-            ["labels"] = Sample.Labels(g, 6, 4),
-        }, ("gamma", "2"), ("reduction", "none"));
-        yield return GradcheckCase.Of("(1,5) single sample", g => new() { ["input"] = Sample.Normal(g, [1, 5]), ["target"] = Sample.Normal(g, [1, 5]) });
+        yield return GradcheckCase.Of("(6,4) global information gamma 2 none", g => DecoupledKl.WithPrior(g, 6, 4), ("gamma", "2"), ("reduction", "none"));
+        yield return GradcheckCase.Of("(1,5) single sample", g => DecoupledKl.Pair(g, 1, 5, 1));
     }
 }

@@ -38,22 +38,12 @@ public static partial class Losses
         const string name = "poly_loss";
         Check.Floating(input, name, nameof(input));
         Check.Rank(input, name, nameof(input), 2);
-        Check.NotNull(target, name, nameof(target));
-        bool probabilities = target.dtype.IsFloatingPoint();
-        if (probabilities) Check.SameShape(input, nameof(input), target, nameof(target), name);
-        else
-        {
-            Check.Rank(target, name, nameof(target), 1);
-            Check.SameBatch(input, nameof(input), target, nameof(target), name);
-        }
-        Check.SameDevice(name, (input, nameof(input)), (target, nameof(target)));
         var eps = epsilons ?? new[] { 1.0 };
         Check.Param(eps.Count > 0, name, nameof(epsilons), "at least one coefficient", "none");
         foreach (var e in eps) Check.Param(double.IsFinite(e), name, nameof(epsilons), "finite numbers", e);
         Check.Param(label_smoothing >= 0 && label_smoothing <= 1, name, nameof(label_smoothing), "in [0, 1]", label_smoothing);
         Reduce.NoBatchMean(reduction, name);
-        if (probabilities) Check.InRange(target, 0, 1, name, nameof(target));
-        else Check.ClassIndices(target, input.shape[1], name, nameof(target));
+        bool probabilities = Check.IndicesOrProbabilities(input, target, name, nameof(target));
 
         using var scope = NewDisposeScope();
         long c = input.shape[1];

@@ -113,46 +113,21 @@ internal sealed class TverskyDefinition : LossDefinition
         ParamSpec.Float("alpha", 0.5, "weight of the false positives", min: 0),
         ParamSpec.Float("beta", 0.5, "weight of the false negatives", min: 0),
         ParamSpec.Float("gamma", 1.0, "focal exponent on 1 - TI", min: 0, minExclusive: true),
-        ParamSpec.Choice("activation", "softmax", "how the input becomes probabilities", "softmax", "sigmoid", "none"),
-        ParamSpec.Float("smooth", 1e-5, "added to numerator and denominator", min: 0),
-        ParamSpec.Bool("include_background", true, "whether class 0 counts"),
-        ParamSpec.Bool("batch", false, "sum over the batch too (one value per class)"),
-        ParamSpec.Int("ignore_index", -100, "class-index target value whose positions are left out"),
+        .. SoftOverlap.CommonParameters,
         ParamSpec.Reduction(),
     ];
-    public override IReadOnlyList<InputSpec> Inputs { get; } =
-    [
-        InputSpec.Grad("input", "(N, C, d1, ...) logits"),
-        InputSpec.Data("target", "(N, d1, ...) class indices, or per-class targets of the input's shape"),
-        InputSpec.Optional("weight", "(C) per-class weights"),
-    ];
+    public override IReadOnlyList<InputSpec> Inputs => SoftOverlap.Inputs;
 
     public override Tensor Compute(LossInputs x, LossParameters p) =>
-        Losses.tversky_loss(x.Required("input"), x.Required("target"), p.Float("alpha"), p.Float("beta"), p.Float("gamma"), DiceDefinition.Activation(p),
+        Losses.tversky_loss(x.Required("input"), x.Required("target"), p.Float("alpha"), p.Float("beta"), p.Float("gamma"), SoftOverlap.Activation(p),
             p.Float("smooth"), p.Bool("include_background"), p.Bool("batch"), p.Int("ignore_index"), x.Optional("weight"), p.Reduction);
 
     public override IEnumerable<GradcheckCase> GradcheckCases()
     {
-        yield return GradcheckCase.Of("(2,3,4,4) softmax alpha 0.3 beta 0.7", g => new()
-        {
-            ["input"] = Sample.Normal(g, [2, 3, 4, 4]),
-            ["target"] = torch.randint(0, 3, new long[] { 2, 4, 4 }, dtype: ScalarType.Int64, generator: g),
-        }, ("alpha", "0.3"), ("beta", "0.7"));
-        yield return GradcheckCase.Of("(2,3,5) sigmoid focal gamma 2, batch, none", g => new()
-        {
-            ["input"] = Sample.Normal(g, [2, 3, 5]),
-            ["target"] = Sample.Binary(g, [2, 3, 5]),
-        }, ("activation", "sigmoid"), ("gamma", "2"), ("batch", "true"), ("reduction", "none"));
-        yield return GradcheckCase.Of("(3,4,6) gamma 0.75, no background, weighted, ignore, sum", g => new()
-        {
-            ["input"] = Sample.Normal(g, [3, 4, 6]),
-            ["target"] = torch.tensor(new long[] { 0, 1, 2, 3, -100, 1, 2, 2, 0, 3, 3, 1, -100, 0, 1, 2, 3, 0 }).reshape(3, 6),
-            ["weight"] = Sample.Uniform(g, [4], 0.5, 2),
-        }, ("gamma", "0.75"), ("include_background", "false"), ("reduction", "sum"), ("smooth", "1"));
-        yield return GradcheckCase.Of("(1,2,8) probabilities soft targets alpha=beta=1", g => new()
-        {
-            ["input"] = Sample.Uniform(g, [1, 2, 8], 0.05, 0.95),
-            ["target"] = Sample.Uniform(g, [1, 2, 8], 0, 1),
-        }, ("activation", "none"), ("alpha", "1"), ("beta", "1"));
+        yield return GradcheckCase.Of("(2,3,4,4) softmax alpha 0.3 beta 0.7", SoftOverlap.IndexCase, ("alpha", "0.3"), ("beta", "0.7"));
+        yield return GradcheckCase.Of("(2,3,5) sigmoid focal gamma 2, batch, none", SoftOverlap.MultiLabelCase, ("activation", "sigmoid"), ("gamma", "2"), ("batch", "true"), ("reduction", "none"));
+        yield return GradcheckCase.Of("(3,4,6) gamma 0.75, no background, weighted, ignore, sum", SoftOverlap.WeightedIgnoreCase,
+            ("gamma", "0.75"), ("include_background", "false"), ("reduction", "sum"), ("smooth", "1"));
+        yield return GradcheckCase.Of("(1,2,8) probabilities soft targets alpha=beta=1", SoftOverlap.ProbabilityCase, ("activation", "none"), ("alpha", "1"), ("beta", "1"));
     }
 }
