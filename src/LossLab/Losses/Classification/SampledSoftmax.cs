@@ -74,7 +74,8 @@ public static partial class Losses
     /// </summary>
     /// <remarks>
     /// Cost O(N (n + 1) D) instead of O(N C D). Gradients flow to the hidden states and to the rows of the weights (and
-    /// bias) of the classes used.
+    /// bias) of the classes used. The draw itself needs O(N n) memory with replacement (rejection of the targets'
+    /// draws); without replacement each row draws from its own distribution, an (N, C) matrix.
     /// <code>
     /// var loss = Losses.sampled_softmax_loss(hidden, outputLayer.weight, labels, n_samples: 64, bias: outputLayer.bias, generator: gen);
     /// </code>
@@ -165,18 +166,45 @@ internal static class SampledSoftmax
 
     /// <summary>
     /// Draws the negatives (N, n) from q~ (q, without each row's target when removing hits) and returns them with their
-    /// log-Q corrections <c>log(n q~_j)</c>, (N, n).
+    /// log-Q corrections <c>log(n q~_j)</c>, (N, n), on the targets' device. The draws are made on the CPU with the
+    /// (CPU) generator, so a seed gives the same negatives whatever the device. With replacement they are i.i.d. draws
+    /// from the vector q, the target's draws redrawn (rejection sampling, O(N n) memory); without replacement each row
+    /// draws from its own (C) distribution (an (N, C) matrix).
     /// </summary>
     public static (Tensor Negatives, Tensor Correction) Draw(Tensor y, long c, long n, Tensor? q, bool replacement, bool removeHits, Generator? generator, ScalarType dtype)
     {
-        long rows = y.shape[0];
-        var baseProbs = q is null ? torch.ones(c, dtype: ScalarType.Float64, device: y.device) : q.detach().to_type(ScalarType.Float64);
-        var probs = baseProbs.unsqueeze(0).expand(rows, c).clone();
-        if (removeHits) probs = probs.scatter(1, y.unsqueeze(1), torch.zeros(rows, 1, dtype: ScalarType.Float64, device: y.device));
-        probs = probs / probs.sum(1, keepdim: true);
-        var negatives = rows == 0 ? torch.zeros(0, n, dtype: ScalarType.Int64, device: y.device) : torch.multinomial(probs, n, replacement, generator);
-        var correction = (probs.gather(1, negatives) * n).log().to_type(dtype);
-        return (negatives, correction);
+        var device = y.device;
+        var yc = y.cpu();
+        long rows = yc.shape[0];
+        var qc = q is null ? torch.ones(c, dtype: ScalarType.Float64) : q.detach().cpu().to_type(ScalarType.Float64);
+        qc = qc / qc.sum();
+        if (rows == 0) return (torch.zeros(0, n, dtype: ScalarType.Int64, device: device), torch.zeros(0, n, dtype: dtype, device: device));
+        Tensor negatives, probability;
+        if (replacement)
+        {
+            negatives = torch.multinomial(qc, rows * n, true, generator).reshape(rows, n);
+            if (removeHits)
+            {
+                var hits = negatives.eq(yc.unsqueeze(1));
+                while (hits.any().item<bool>())
+                {
+                    negatives = negatives.masked_scatter(hits, torch.multinomial(qc, hits.sum().item<long>(), true, generator));
+                    hits = negatives.eq(yc.unsqueeze(1));
+                }
+            }
+            probability = qc.index_select(0, negatives.reshape(-1)).reshape(rows, n);
+            if (removeHits) probability = probability / (1.0 - qc.index_select(0, yc)).unsqueeze(1);
+        }
+        else
+        {
+            var probs = qc.unsqueeze(0).expand(rows, c).clone();
+            if (removeHits) probs = probs.scatter(1, yc.unsqueeze(1), torch.zeros(rows, 1, dtype: ScalarType.Float64));
+            probs = probs / probs.sum(1, keepdim: true);
+            negatives = torch.multinomial(probs, n, false, generator);
+            probability = probs.gather(1, negatives);
+        }
+        var correction = (probability * n).log().to_type(dtype);
+        return (negatives.to(device), correction.to(device));
     }
 
     /// <summary>Per row <c>logsumexp([o_y, o_s - corr_s]) - o_y</c>, reduced.</summary>

@@ -75,6 +75,10 @@ public class SampledSoftmaxTests
         // target 0 is in q's support: removed and renormalised, q~ = (0.2, 0.3) / 0.5 on {1, 3}
         var renorm = new[] { 0.0, 0.4, 0.0, 0.6, 0.0, 0.0 };
         T.Close(Want(0, new[] { 1, 3 }, renorm, 2), F.sampled_softmax_loss(x, T.I64(0), 2, T.F64(q), generator: new Generator(2)));
+        // with replacement, target removed: q = (0.6, 0, 0.4) and target 0 leave only class 2, q~_2 = 1, three draws of it:
+        // log(e^o0 + 3 e^o2 / 3) - o0
+        var q3 = T.F64(new[] { 0.6, 0.0, 0.4, 0.0, 0.0, 0.0 });
+        T.Close(Math.Log(Math.Exp(o[0]) + Math.Exp(o[2])) - o[0], F.sampled_softmax_loss(x, T.I64(0), 3, q3, replacement: true, generator: new Generator(5)));
         // q is normalised: scaling it changes nothing
         T.Close(Want(4, new[] { 0, 1, 3 }, q, 3), F.sampled_softmax_loss(x, T.I64(4), 3, T.F64(q.Select(v => 10 * v).ToArray()), generator: new Generator(3)));
     }
