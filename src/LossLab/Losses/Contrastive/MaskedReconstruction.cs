@@ -37,7 +37,9 @@ public static partial class Losses
         Check.Floating(target, name, nameof(target));
         Check.SameShape(input, nameof(input), target, nameof(target), name);
         Check.SameFloatType(name, (input, nameof(input)), (target, nameof(target)));
-        Check.Real(mask, name, nameof(mask));
+        Check.NotNull(mask, name, nameof(mask));
+        if (mask.dtype.IsComplex())
+            throw new ArgumentException($"{name}: 'mask' must be a bool or 0/1 tensor, got {mask.dtype}", nameof(mask));
         if (mask.dim() != 2 || mask.shape[0] != input.shape[0] || mask.shape[1] != input.shape[1])
             throw new ArgumentException($"{name}: 'mask' must have shape (B, L) = [{input.shape[0]}, {input.shape[1]}] for input of shape {Check.Shape(input)}, got {Check.Shape(mask)}", nameof(mask));
         Check.SameDevice(name, (input, nameof(input)), (target, nameof(target)), (mask, nameof(mask)));
