@@ -71,4 +71,16 @@ public static partial class Check
         if (lo < 0 || hi >= numClasses)
             throw new ArgumentException($"{loss}: '{arg}' holds class indices in [{lo}, {hi}] at the positions it scores, but they must be in [0, {numClasses - 1}]", arg);
     }
+
+    /// <summary>A scalar parameter must be a finite number &gt; 0.</summary>
+    public static void PositiveFinite(double value, string loss, string arg) =>
+        Param(value > 0 && double.IsFinite(value), loss, arg, "a finite number > 0", value);
+
+    /// <summary>A scalar parameter must be a finite number &gt;= 0.</summary>
+    public static void NonNegativeFinite(double value, string loss, string arg) =>
+        Param(value >= 0 && double.IsFinite(value), loss, arg, "a finite number >= 0", value);
+
+    /// <summary>A scalar parameter must be a finite number.</summary>
+    public static void FiniteParam(double value, string loss, string arg) =>
+        Param(double.IsFinite(value), loss, arg, "a finite number", value);
 }

@@ -32,8 +32,8 @@ public static partial class Losses
     {
         const string name = "barlow_twins_loss";
         TwoViews.Validate(name, z_a, z_b);
-        Check.Param(lambd >= 0 && double.IsFinite(lambd), name, nameof(lambd), "a finite number >= 0", lambd);
-        Check.Param(eps > 0 && double.IsFinite(eps), name, nameof(eps), "a finite number > 0", eps);
+        Check.NonNegativeFinite(lambd, name, nameof(lambd));
+        Check.PositiveFinite(eps, name, nameof(eps));
 
         using var scope = NewDisposeScope();
         long n = z_a.shape[0];
@@ -59,8 +59,8 @@ public sealed class BarlowTwinsLoss : nn.Module<Tensor, Tensor, Tensor>
     /// <summary>Creates the module; the arguments are those of <see cref="Losses.barlow_twins_loss"/>.</summary>
     public BarlowTwinsLoss(double lambd = 5e-3, double eps = 1e-5) : base(nameof(BarlowTwinsLoss))
     {
-        Check.Param(lambd >= 0 && double.IsFinite(lambd), nameof(BarlowTwinsLoss), nameof(lambd), "a finite number >= 0", lambd);
-        Check.Param(eps > 0 && double.IsFinite(eps), nameof(BarlowTwinsLoss), nameof(eps), "a finite number > 0", eps);
+        Check.NonNegativeFinite(lambd, nameof(BarlowTwinsLoss), nameof(lambd));
+        Check.PositiveFinite(eps, nameof(BarlowTwinsLoss), nameof(eps));
         this.lambd = lambd;
         this.eps = eps;
     }

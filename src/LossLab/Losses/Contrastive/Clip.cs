@@ -46,8 +46,8 @@ public static partial class Losses
         if (logit_scale is not null) Check.ScalarTensor(logit_scale, name, nameof(logit_scale));
         Check.SameFloatType(name, (image_embeds, nameof(image_embeds)), (text_embeds, nameof(text_embeds)), (logit_scale, nameof(logit_scale)));
         Check.SameDevice(name, (image_embeds, nameof(image_embeds)), (text_embeds, nameof(text_embeds)), (logit_scale, nameof(logit_scale)));
-        Check.Param(temperature > 0 && double.IsFinite(temperature), name, nameof(temperature), "a finite number > 0", temperature);
-        Check.Param(max_scale > 0 && double.IsFinite(max_scale), name, nameof(max_scale), "a finite number > 0", max_scale);
+        Check.PositiveFinite(temperature, name, nameof(temperature));
+        Check.PositiveFinite(max_scale, name, nameof(max_scale));
         Check.ChunkSize(chunk_size, name);
         Reduce.NoBatchMean(reduction, name);
 
@@ -86,8 +86,8 @@ public sealed class ClipLoss : nn.Module<Tensor, Tensor, Tensor>
     public ClipLoss(double temperature = 0.07, bool learnable = true, double max_scale = 100.0, long chunk_size = 0, Reduction reduction = Reduction.Mean,
         ScalarType dtype = ScalarType.Float32) : base(nameof(ClipLoss))
     {
-        Check.Param(temperature > 0 && double.IsFinite(temperature), nameof(ClipLoss), nameof(temperature), "a finite number > 0", temperature);
-        Check.Param(max_scale > 0 && double.IsFinite(max_scale), nameof(ClipLoss), nameof(max_scale), "a finite number > 0", max_scale);
+        Check.PositiveFinite(temperature, nameof(ClipLoss), nameof(temperature));
+        Check.PositiveFinite(max_scale, nameof(ClipLoss), nameof(max_scale));
         Check.ChunkSize(chunk_size, nameof(ClipLoss));
         Reduce.NoBatchMean(reduction, nameof(ClipLoss));
         if (learnable) logitScale = new TorchSharp.Modules.Parameter(torch.tensor(System.Math.Log(1.0 / temperature), dtype: dtype));

@@ -53,7 +53,7 @@ public static partial class Losses
         }
         Check.SameFloatType(name, (anchor, nameof(anchor)), (positive, nameof(positive)), (negative, nameof(negative)));
         Check.SameDevice(name, (anchor, nameof(anchor)), (positive, nameof(positive)), (negative, nameof(negative)));
-        Check.Param(temperature > 0 && double.IsFinite(temperature), name, nameof(temperature), "a finite number > 0", temperature);
+        Check.PositiveFinite(temperature, name, nameof(temperature));
         if (!Enum.IsDefined(similarity))
             throw new ArgumentOutOfRangeException(nameof(similarity), similarity, $"{name}: 'similarity' must be one of {string.Join(", ", PairSimilarityNames.All)}");
         Check.ChunkSize(chunk_size, name);
@@ -94,7 +94,7 @@ public sealed class InfoNceLoss : nn.Module<Tensor, Tensor, Tensor>
     /// <summary>Creates the module; the arguments are those of <see cref="Losses.info_nce_loss"/>.</summary>
     public InfoNceLoss(double temperature = 0.1, PairSimilarity similarity = PairSimilarity.Cosine, long chunk_size = 0, Reduction reduction = Reduction.Mean) : base(nameof(InfoNceLoss))
     {
-        Check.Param(temperature > 0 && double.IsFinite(temperature), nameof(InfoNceLoss), nameof(temperature), "a finite number > 0", temperature);
+        Check.PositiveFinite(temperature, nameof(InfoNceLoss), nameof(temperature));
         Check.ChunkSize(chunk_size, nameof(InfoNceLoss));
         Reduce.NoBatchMean(reduction, nameof(InfoNceLoss));
         this.temperature = temperature;

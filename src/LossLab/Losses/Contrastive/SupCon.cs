@@ -54,8 +54,8 @@ public static partial class Losses
         if (features.shape[0] == 0 || features.shape[1] == 0 || features.shape[2] == 0)
             throw new ArgumentException($"{name}: 'features' must have shape (N >= 1, V >= 1, D >= 1), got {Check.Shape(features)}", nameof(features));
         if (labels is not null) Check.GroupLabels(labels, features, nameof(features), name);
-        Check.Param(temperature > 0 && double.IsFinite(temperature), name, nameof(temperature), "a finite number > 0", temperature);
-        Check.Param(base_temperature > 0 && double.IsFinite(base_temperature), name, nameof(base_temperature), "a finite number > 0", base_temperature);
+        Check.PositiveFinite(temperature, name, nameof(temperature));
+        Check.PositiveFinite(base_temperature, name, nameof(base_temperature));
         if (!Enum.IsDefined(contrast_mode)) throw new ArgumentOutOfRangeException(nameof(contrast_mode), contrast_mode, $"{name}: 'contrast_mode' must be all or one");
         Check.ChunkSize(chunk_size, name);
         Reduce.NoBatchMean(reduction, name);
@@ -103,8 +103,8 @@ public sealed class SupConLoss : nn.Module<Tensor, Tensor, Tensor>
     public SupConLoss(double temperature = 0.07, double base_temperature = 0.07, SupConMode contrast_mode = SupConMode.All, long chunk_size = 0,
         Reduction reduction = Reduction.Mean) : base(nameof(SupConLoss))
     {
-        Check.Param(temperature > 0 && double.IsFinite(temperature), nameof(SupConLoss), nameof(temperature), "a finite number > 0", temperature);
-        Check.Param(base_temperature > 0 && double.IsFinite(base_temperature), nameof(SupConLoss), nameof(base_temperature), "a finite number > 0", base_temperature);
+        Check.PositiveFinite(temperature, nameof(SupConLoss), nameof(temperature));
+        Check.PositiveFinite(base_temperature, nameof(SupConLoss), nameof(base_temperature));
         Check.ChunkSize(chunk_size, nameof(SupConLoss));
         Reduce.NoBatchMean(reduction, nameof(SupConLoss));
         this.temperature = temperature;

@@ -37,11 +37,11 @@ public static partial class Losses
     {
         const string name = "vicreg_loss";
         TwoViews.Validate(name, z_a, z_b);
-        Check.Param(sim_coeff >= 0 && double.IsFinite(sim_coeff), name, nameof(sim_coeff), "a finite number >= 0", sim_coeff);
-        Check.Param(std_coeff >= 0 && double.IsFinite(std_coeff), name, nameof(std_coeff), "a finite number >= 0", std_coeff);
-        Check.Param(cov_coeff >= 0 && double.IsFinite(cov_coeff), name, nameof(cov_coeff), "a finite number >= 0", cov_coeff);
-        Check.Param(gamma > 0 && double.IsFinite(gamma), name, nameof(gamma), "a finite number > 0", gamma);
-        Check.Param(eps > 0 && double.IsFinite(eps), name, nameof(eps), "a finite number > 0", eps);
+        Check.NonNegativeFinite(sim_coeff, name, nameof(sim_coeff));
+        Check.NonNegativeFinite(std_coeff, name, nameof(std_coeff));
+        Check.NonNegativeFinite(cov_coeff, name, nameof(cov_coeff));
+        Check.PositiveFinite(gamma, name, nameof(gamma));
+        Check.PositiveFinite(eps, name, nameof(eps));
 
         using var scope = NewDisposeScope();
         long n = z_a.shape[0], d = z_a.shape[1];
@@ -93,11 +93,11 @@ public sealed class VicRegLoss : nn.Module<Tensor, Tensor, Tensor>
     /// <summary>Creates the module; the arguments are those of <see cref="Losses.vicreg_loss"/>.</summary>
     public VicRegLoss(double sim_coeff = 25.0, double std_coeff = 25.0, double cov_coeff = 1.0, double gamma = 1.0, double eps = 1e-4) : base(nameof(VicRegLoss))
     {
-        Check.Param(sim_coeff >= 0 && double.IsFinite(sim_coeff), nameof(VicRegLoss), nameof(sim_coeff), "a finite number >= 0", sim_coeff);
-        Check.Param(std_coeff >= 0 && double.IsFinite(std_coeff), nameof(VicRegLoss), nameof(std_coeff), "a finite number >= 0", std_coeff);
-        Check.Param(cov_coeff >= 0 && double.IsFinite(cov_coeff), nameof(VicRegLoss), nameof(cov_coeff), "a finite number >= 0", cov_coeff);
-        Check.Param(gamma > 0 && double.IsFinite(gamma), nameof(VicRegLoss), nameof(gamma), "a finite number > 0", gamma);
-        Check.Param(eps > 0 && double.IsFinite(eps), nameof(VicRegLoss), nameof(eps), "a finite number > 0", eps);
+        Check.NonNegativeFinite(sim_coeff, nameof(VicRegLoss), nameof(sim_coeff));
+        Check.NonNegativeFinite(std_coeff, nameof(VicRegLoss), nameof(std_coeff));
+        Check.NonNegativeFinite(cov_coeff, nameof(VicRegLoss), nameof(cov_coeff));
+        Check.PositiveFinite(gamma, nameof(VicRegLoss), nameof(gamma));
+        Check.PositiveFinite(eps, nameof(VicRegLoss), nameof(eps));
         simCoeff = sim_coeff;
         stdCoeff = std_coeff;
         covCoeff = cov_coeff;

@@ -1,3 +1,4 @@
+using LossLab.Registry;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -22,7 +23,7 @@ internal static class AngularMargin
         Check.GroupLabels(labels, embeddings, nameof(embeddings), name);
         Check.ClassIndices(labels, weight.shape[0], name, nameof(labels));
         Check.SameDevice(name, (embeddings, nameof(embeddings)), (weight, nameof(weight)));
-        Check.Param(scale > 0 && double.IsFinite(scale), name, nameof(scale), "a finite number > 0", scale);
+        Check.PositiveFinite(scale, name, nameof(scale));
         Reduce.NoBatchMean(reduction, name);
     }
 
@@ -49,4 +50,74 @@ internal static class AngularMargin
 
     /// <summary>The per-sample cosine of the target class (N).</summary>
     public static Tensor TargetCosine(Tensor cos, Tensor labels) => cos.gather(1, labels.unsqueeze(1)).squeeze(1);
+}
+
+/// <summary>
+/// The shared part of the angular-margin classification heads (<see cref="ArcFaceLoss"/>, <see cref="CosFaceLoss"/>,
+/// <see cref="SphereFaceLoss"/>): they own the class weights <see cref="Weight"/> (C, D), initialised with Xavier uniform
+/// as insightface, and compute their loss from <c>forward(embeddings, labels)</c>.
+/// </summary>
+public abstract class AngularMarginHead : nn.Module<Tensor, Tensor, Tensor>
+{
+    private readonly TorchSharp.Modules.Parameter weight;
+
+    /// <summary>Creates the head and its class weights.</summary>
+    /// <param name="name">The module's name.</param>
+    /// <param name="numClasses">C, &gt; 0.</param>
+    /// <param name="embeddingSize">D, &gt; 0.</param>
+    /// <param name="scale">s, &gt; 0.</param>
+    /// <param name="reduction">none, mean or sum.</param>
+    /// <param name="dtype">The weights' dtype.</param>
+    protected AngularMarginHead(string name, long numClasses, long embeddingSize, double scale, Reduction reduction, ScalarType dtype) : base(name)
+    {
+        Check.Param(numClasses > 0, name, nameof(numClasses), "> 0", numClasses);
+        Check.Param(embeddingSize > 0, name, nameof(embeddingSize), "> 0", embeddingSize);
+        Check.PositiveFinite(scale, name, nameof(scale));
+        Reduce.NoBatchMean(reduction, name);
+        Scale = scale;
+        Reduction = reduction;
+        var w = torch.empty(numClasses, embeddingSize, dtype: dtype);
+        nn.init.xavier_uniform_(w);
+        weight = new TorchSharp.Modules.Parameter(w);
+        RegisterComponents();
+    }
+
+    /// <summary>The class weights (C, D).</summary>
+    public TorchSharp.Modules.Parameter Weight => weight;
+
+    /// <summary>s, the logits' radius.</summary>
+    protected double Scale { get; }
+
+    /// <summary>The reduction.</summary>
+    protected Reduction Reduction { get; }
+
+    /// <inheritdoc/>
+    public override Tensor forward(Tensor embeddings, Tensor labels) => Compute(embeddings, weight, labels);
+
+    /// <summary>The head's loss for the given class weights.</summary>
+    /// <param name="embeddings">Embeddings (N, D).</param>
+    /// <param name="weight">The class weights (C, D).</param>
+    /// <param name="labels">Class indices (N).</param>
+    protected abstract Tensor Compute(Tensor embeddings, Tensor weight, Tensor labels);
+}
+
+/// <summary>Registry inputs and gradcheck samples shared by the angular-margin heads.</summary>
+internal static class MarginHead
+{
+    public static IReadOnlyList<InputSpec> Inputs { get; } =
+    [
+        InputSpec.Grad("embeddings", "(N, D) embeddings"),
+        InputSpec.Grad("weight", "(C, D) class weight vectors"),
+        InputSpec.Data("labels", "(N) class indices"),
+    ];
+
+    // Embeddings drawn around their class's weight vector, so that target angles are spread over (0, pi/2) and away
+    // from the margins' switch points for these seeds.
+    public static Dictionary<string, Tensor> Sample(Generator g, long n, long c, long d)
+    {
+        var w = Registry.Sample.Normal(g, [c, d]);
+        var y = Registry.Sample.Labels(g, n, c);
+        var x = w.index_select(0, y) + Registry.Sample.Normal(g, [n, d], 0.8);
+        return new() { ["embeddings"] = x, ["weight"] = w, ["labels"] = y };
+    }
 }

@@ -57,16 +57,13 @@ public static partial class Losses
 }
 
 /// <summary>
-/// ArcFace as a classification head: it owns the class weights <see cref="Weight"/> (C, D), initialised with Xavier
-/// uniform as insightface; <c>forward(embeddings, labels)</c>. See <see cref="Losses.arcface_loss"/>.
+/// ArcFace as a classification head owning its class weights <see cref="AngularMarginHead.Weight"/> (C, D);
+/// <c>forward(embeddings, labels)</c>. See <see cref="Losses.arcface_loss"/>.
 /// </summary>
-public sealed class ArcFaceLoss : nn.Module<Tensor, Tensor, Tensor>
+public sealed class ArcFaceLoss : AngularMarginHead
 {
-    private readonly TorchSharp.Modules.Parameter weight;
-    private readonly double scale;
     private readonly double margin;
     private readonly bool easyMargin;
-    private readonly Reduction reduction;
 
     /// <summary>Creates the head.</summary>
     /// <param name="numClasses">C, &gt; 0.</param>
@@ -77,47 +74,15 @@ public sealed class ArcFaceLoss : nn.Module<Tensor, Tensor, Tensor>
     /// <param name="reduction">See <see cref="Losses.arcface_loss"/>.</param>
     /// <param name="dtype">The weights' dtype (default float32).</param>
     public ArcFaceLoss(long numClasses, long embeddingSize, double scale = 64.0, double margin = 0.5, bool easy_margin = false,
-        Reduction reduction = Reduction.Mean, ScalarType dtype = ScalarType.Float32) : base(nameof(ArcFaceLoss))
+        Reduction reduction = Reduction.Mean, ScalarType dtype = ScalarType.Float32) : base(nameof(ArcFaceLoss), numClasses, embeddingSize, scale, reduction, dtype)
     {
-        weight = MarginHead.CreateWeight(nameof(ArcFaceLoss), numClasses, embeddingSize, scale, reduction, dtype);
         Check.Param(margin >= 0 && margin < System.Math.PI, nameof(ArcFaceLoss), nameof(margin), "in [0, pi)", margin);
-        this.scale = scale;
         this.margin = margin;
         easyMargin = easy_margin;
-        this.reduction = reduction;
-        RegisterComponents();
     }
-
-    /// <summary>The class weights (C, D).</summary>
-    public TorchSharp.Modules.Parameter Weight => weight;
 
     /// <inheritdoc/>
-    public override Tensor forward(Tensor embeddings, Tensor labels) => Losses.arcface_loss(embeddings, weight, labels, scale, margin, easyMargin, reduction);
-}
-
-/// <summary>Creation of the class weights of the angular-margin heads.</summary>
-internal static class MarginHead
-{
-    public static TorchSharp.Modules.Parameter CreateWeight(string owner, long numClasses, long embeddingSize, double scale, Reduction reduction, ScalarType dtype)
-    {
-        Check.Param(numClasses > 0, owner, nameof(numClasses), "> 0", numClasses);
-        Check.Param(embeddingSize > 0, owner, nameof(embeddingSize), "> 0", embeddingSize);
-        Check.Param(scale > 0 && double.IsFinite(scale), owner, nameof(scale), "a finite number > 0", scale);
-        Reduce.NoBatchMean(reduction, owner);
-        var w = torch.empty(numClasses, embeddingSize, dtype: dtype);
-        nn.init.xavier_uniform_(w);
-        return new TorchSharp.Modules.Parameter(w);
-    }
-
-    // Embeddings near the class directions but not on them: angles to the target in roughly (0.3, 1.3) rad, away
-    // from the margins' switch points, and well inside (0, pi).
-    public static Dictionary<string, Tensor> Inputs(Generator g, long n, long c, long d)
-    {
-        var w = Registry.Sample.Normal(g, [c, d]);
-        var y = Registry.Sample.Labels(g, n, c);
-        var x = w.index_select(0, y) + Registry.Sample.Normal(g, [n, d], 0.8);
-        return new() { ["embeddings"] = x, ["weight"] = w, ["labels"] = y };
-    }
+    protected override Tensor Compute(Tensor embeddings, Tensor weight, Tensor labels) => Losses.arcface_loss(embeddings, weight, labels, Scale, margin, easyMargin, Reduction);
 }
 
 internal sealed class ArcFaceDefinition : LossDefinition
@@ -135,21 +100,16 @@ internal sealed class ArcFaceDefinition : LossDefinition
         ParamSpec.Bool("easy_margin", false, "apply the margin only where cos theta > 0"),
         ParamSpec.Reduction(),
     ];
-    public override IReadOnlyList<InputSpec> Inputs { get; } =
-    [
-        InputSpec.Grad("embeddings", "(N, D) embeddings"),
-        InputSpec.Grad("weight", "(C, D) class weight vectors"),
-        InputSpec.Data("labels", "(N) class indices"),
-    ];
+    public override IReadOnlyList<InputSpec> Inputs => MarginHead.Inputs;
 
     public override Tensor Compute(LossInputs x, LossParameters p) =>
         Losses.arcface_loss(x.Required("embeddings"), x.Required("weight"), x.Required("labels"), p.Float("scale"), p.Float("margin"), p.Bool("easy_margin"), p.Reduction);
 
     public override IEnumerable<GradcheckCase> GradcheckCases()
     {
-        yield return GradcheckCase.Of("(6,4) C=5 s=8 m=0.5", g => MarginHead.Inputs(g, 6, 5, 4), ("scale", "8"));
-        yield return GradcheckCase.Of("(5,3) C=3 s=4 m=0.3 easy sum", g => MarginHead.Inputs(g, 5, 3, 3), ("scale", "4"), ("margin", "0.3"), ("easy_margin", "true"), ("reduction", "sum"));
-        yield return GradcheckCase.Of("(7,6) C=4 s=16 m=2.5 none (fallback branch)", g => MarginHead.Inputs(g, 7, 4, 6), ("scale", "16"), ("margin", "2.5"), ("reduction", "none"));
-        yield return GradcheckCase.Of("(1,4) C=3 s=2", g => MarginHead.Inputs(g, 1, 3, 4), ("scale", "2"));
+        yield return GradcheckCase.Of("(6,4) C=5 s=8 m=0.5", g => MarginHead.Sample(g, 6, 5, 4), ("scale", "8"));
+        yield return GradcheckCase.Of("(5,3) C=3 s=4 m=0.3 easy sum", g => MarginHead.Sample(g, 5, 3, 3), ("scale", "4"), ("margin", "0.3"), ("easy_margin", "true"), ("reduction", "sum"));
+        yield return GradcheckCase.Of("(7,6) C=4 s=16 m=2.5 none (fallback branch)", g => MarginHead.Sample(g, 7, 4, 6), ("scale", "16"), ("margin", "2.5"), ("reduction", "none"));
+        yield return GradcheckCase.Of("(1,4) C=3 s=2", g => MarginHead.Sample(g, 1, 3, 4), ("scale", "2"));
     }
 }

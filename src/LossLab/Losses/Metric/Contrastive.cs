@@ -45,8 +45,8 @@ public static partial class Losses
         const string name = "contrastive_loss";
         Check.Embeddings(embeddings, name);
         Check.GroupLabels(labels, embeddings, nameof(embeddings), name);
-        Check.Param(double.IsFinite(pos_margin), name, nameof(pos_margin), "a finite number", pos_margin);
-        Check.Param(double.IsFinite(neg_margin), name, nameof(neg_margin), "a finite number", neg_margin);
+        Check.FiniteParam(pos_margin, name, nameof(pos_margin));
+        Check.FiniteParam(neg_margin, name, nameof(neg_margin));
         Check.ChunkSize(chunk_size, name);
         Reduce.NoBatchMean(reduction, name);
         distance ??= new Euclidean();
@@ -103,8 +103,8 @@ public sealed class ContrastiveLoss : nn.Module<Tensor, Tensor, Tensor>
     public ContrastiveLoss(IDistance? distance = null, double pos_margin = 0.0, double neg_margin = 1.0, bool avg_nonzero = false, long chunk_size = 0,
         Reduction reduction = Reduction.Mean) : base(nameof(ContrastiveLoss))
     {
-        Check.Param(double.IsFinite(pos_margin), nameof(ContrastiveLoss), nameof(pos_margin), "a finite number", pos_margin);
-        Check.Param(double.IsFinite(neg_margin), nameof(ContrastiveLoss), nameof(neg_margin), "a finite number", neg_margin);
+        Check.FiniteParam(pos_margin, nameof(ContrastiveLoss), nameof(pos_margin));
+        Check.FiniteParam(neg_margin, nameof(ContrastiveLoss), nameof(neg_margin));
         Check.ChunkSize(chunk_size, nameof(ContrastiveLoss));
         Reduce.NoBatchMean(reduction, nameof(ContrastiveLoss));
         this.distance = distance ?? new Euclidean();
@@ -130,8 +130,7 @@ internal sealed class ContrastiveDefinition : LossDefinition
     public override string Function => "Losses.contrastive_loss";
     public override IReadOnlyList<ParamSpec> Parameters { get; } =
     [
-        ParamSpec.Choice("distance", "euclidean", "how embeddings are compared", "euclidean", "squared_euclidean", "cosine", "cosine_similarity"),
-        ParamSpec.Bool("normalize_embeddings", true, "L2-normalise embeddings before the Euclidean distances (PML's default)"),
+        .. DistanceNames.RegistryParameters,
         ParamSpec.Float("pos_margin", 0.0, "distance below which positive pairs cost nothing"),
         ParamSpec.Float("neg_margin", 1.0, "distance above which negative pairs cost nothing"),
         ParamSpec.Bool("avg_nonzero", false, "average each kind of pair over its pairs with a positive loss (PML's AvgNonZeroReducer)"),
@@ -145,7 +144,7 @@ internal sealed class ContrastiveDefinition : LossDefinition
     ];
 
     public override Tensor Compute(LossInputs x, LossParameters p) =>
-        Losses.contrastive_loss(x.Required("embeddings"), x.Required("labels"), DistanceNames.Parse(p.Choice("distance"), p.Bool("normalize_embeddings")),
+        Losses.contrastive_loss(x.Required("embeddings"), x.Required("labels"), DistanceNames.FromParameters(p),
             p.Float("pos_margin"), p.Float("neg_margin"), p.Bool("avg_nonzero"), p.Int("chunk_size"), p.Reduction);
 
     public override IEnumerable<GradcheckCase> GradcheckCases()

@@ -33,7 +33,7 @@ public static partial class Losses
     {
         const string name = "cosface_loss";
         AngularMargin.Validate(name, embeddings, weight, labels, scale, reduction);
-        Check.Param(margin >= 0 && double.IsFinite(margin), name, nameof(margin), "a finite number >= 0", margin);
+        Check.NonNegativeFinite(margin, name, nameof(margin));
 
         using var scope = NewDisposeScope();
         var cos = AngularMargin.Cosines(embeddings, weight);
@@ -44,15 +44,12 @@ public static partial class Losses
 }
 
 /// <summary>
-/// CosFace as a classification head owning its class weights <see cref="Weight"/> (C, D) (Xavier uniform);
+/// CosFace as a classification head owning its class weights <see cref="AngularMarginHead.Weight"/> (C, D) (Xavier uniform);
 /// <c>forward(embeddings, labels)</c>. See <see cref="Losses.cosface_loss"/>.
 /// </summary>
-public sealed class CosFaceLoss : nn.Module<Tensor, Tensor, Tensor>
+public sealed class CosFaceLoss : AngularMarginHead
 {
-    private readonly TorchSharp.Modules.Parameter weight;
-    private readonly double scale;
     private readonly double margin;
-    private readonly Reduction reduction;
 
     /// <summary>Creates the head.</summary>
     /// <param name="numClasses">C, &gt; 0.</param>
@@ -62,21 +59,14 @@ public sealed class CosFaceLoss : nn.Module<Tensor, Tensor, Tensor>
     /// <param name="reduction">See <see cref="Losses.cosface_loss"/>.</param>
     /// <param name="dtype">The weights' dtype (default float32).</param>
     public CosFaceLoss(long numClasses, long embeddingSize, double scale = 64.0, double margin = 0.35, Reduction reduction = Reduction.Mean,
-        ScalarType dtype = ScalarType.Float32) : base(nameof(CosFaceLoss))
+        ScalarType dtype = ScalarType.Float32) : base(nameof(CosFaceLoss), numClasses, embeddingSize, scale, reduction, dtype)
     {
-        weight = MarginHead.CreateWeight(nameof(CosFaceLoss), numClasses, embeddingSize, scale, reduction, dtype);
-        Check.Param(margin >= 0 && double.IsFinite(margin), nameof(CosFaceLoss), nameof(margin), "a finite number >= 0", margin);
-        this.scale = scale;
+        Check.NonNegativeFinite(margin, nameof(CosFaceLoss), nameof(margin));
         this.margin = margin;
-        this.reduction = reduction;
-        RegisterComponents();
     }
 
-    /// <summary>The class weights (C, D).</summary>
-    public TorchSharp.Modules.Parameter Weight => weight;
-
     /// <inheritdoc/>
-    public override Tensor forward(Tensor embeddings, Tensor labels) => Losses.cosface_loss(embeddings, weight, labels, scale, margin, reduction);
+    protected override Tensor Compute(Tensor embeddings, Tensor weight, Tensor labels) => Losses.cosface_loss(embeddings, weight, labels, Scale, margin, Reduction);
 }
 
 internal sealed class CosFaceDefinition : LossDefinition
@@ -93,21 +83,16 @@ internal sealed class CosFaceDefinition : LossDefinition
         ParamSpec.Float("margin", 0.35, "m: additive cosine margin", min: 0),
         ParamSpec.Reduction(),
     ];
-    public override IReadOnlyList<InputSpec> Inputs { get; } =
-    [
-        InputSpec.Grad("embeddings", "(N, D) embeddings"),
-        InputSpec.Grad("weight", "(C, D) class weight vectors"),
-        InputSpec.Data("labels", "(N) class indices"),
-    ];
+    public override IReadOnlyList<InputSpec> Inputs => MarginHead.Inputs;
 
     public override Tensor Compute(LossInputs x, LossParameters p) =>
         Losses.cosface_loss(x.Required("embeddings"), x.Required("weight"), x.Required("labels"), p.Float("scale"), p.Float("margin"), p.Reduction);
 
     public override IEnumerable<GradcheckCase> GradcheckCases()
     {
-        yield return GradcheckCase.Of("(6,4) C=5 s=8", g => MarginHead.Inputs(g, 6, 5, 4), ("scale", "8"));
-        yield return GradcheckCase.Of("(5,3) C=3 s=4 m=0.1 sum", g => MarginHead.Inputs(g, 5, 3, 3), ("scale", "4"), ("margin", "0.1"), ("reduction", "sum"));
-        yield return GradcheckCase.Of("(7,6) C=4 s=16 m=0.5 none", g => MarginHead.Inputs(g, 7, 4, 6), ("scale", "16"), ("margin", "0.5"), ("reduction", "none"));
-        yield return GradcheckCase.Of("(1,4) C=3 s=2 m=0", g => MarginHead.Inputs(g, 1, 3, 4), ("scale", "2"), ("margin", "0"));
+        yield return GradcheckCase.Of("(6,4) C=5 s=8", g => MarginHead.Sample(g, 6, 5, 4), ("scale", "8"));
+        yield return GradcheckCase.Of("(5,3) C=3 s=4 m=0.1 sum", g => MarginHead.Sample(g, 5, 3, 3), ("scale", "4"), ("margin", "0.1"), ("reduction", "sum"));
+        yield return GradcheckCase.Of("(7,6) C=4 s=16 m=0.5 none", g => MarginHead.Sample(g, 7, 4, 6), ("scale", "16"), ("margin", "0.5"), ("reduction", "none"));
+        yield return GradcheckCase.Of("(1,4) C=3 s=2 m=0", g => MarginHead.Sample(g, 1, 3, 4), ("scale", "2"), ("margin", "0"));
     }
 }

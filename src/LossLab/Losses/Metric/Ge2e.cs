@@ -101,8 +101,8 @@ public sealed class Ge2eLoss : nn.Module<Tensor, Tensor>
     public Ge2eLoss(double init_w = 10.0, double init_b = -5.0, Ge2eMethod method = Ge2eMethod.Softmax, Reduction reduction = Reduction.Mean, ScalarType dtype = ScalarType.Float32)
         : base(nameof(Ge2eLoss))
     {
-        Check.Param(init_w > 0 && double.IsFinite(init_w), nameof(Ge2eLoss), nameof(init_w), "a finite number > 0", init_w);
-        Check.Param(double.IsFinite(init_b), nameof(Ge2eLoss), nameof(init_b), "a finite number", init_b);
+        Check.PositiveFinite(init_w, nameof(Ge2eLoss), nameof(init_w));
+        Check.FiniteParam(init_b, nameof(Ge2eLoss), nameof(init_b));
         Reduce.NoBatchMean(reduction, nameof(Ge2eLoss));
         w = new TorchSharp.Modules.Parameter(torch.tensor(init_w, dtype: dtype));
         b = new TorchSharp.Modules.Parameter(torch.tensor(init_b, dtype: dtype));

@@ -63,15 +63,12 @@ public static partial class Losses
 }
 
 /// <summary>
-/// SphereFace as a classification head owning its class weights <see cref="Weight"/> (C, D) (Xavier uniform);
+/// SphereFace as a classification head owning its class weights <see cref="AngularMarginHead.Weight"/> (C, D) (Xavier uniform);
 /// <c>forward(embeddings, labels)</c>. See <see cref="Losses.sphereface_loss"/>.
 /// </summary>
-public sealed class SphereFaceLoss : nn.Module<Tensor, Tensor, Tensor>
+public sealed class SphereFaceLoss : AngularMarginHead
 {
-    private readonly TorchSharp.Modules.Parameter weight;
-    private readonly double scale;
     private readonly long margin;
-    private readonly Reduction reduction;
 
     /// <summary>Creates the head.</summary>
     /// <param name="numClasses">C, &gt; 0.</param>
@@ -81,21 +78,14 @@ public sealed class SphereFaceLoss : nn.Module<Tensor, Tensor, Tensor>
     /// <param name="reduction">See <see cref="Losses.sphereface_loss"/>.</param>
     /// <param name="dtype">The weights' dtype (default float32).</param>
     public SphereFaceLoss(long numClasses, long embeddingSize, double scale = 30.0, long margin = 4, Reduction reduction = Reduction.Mean,
-        ScalarType dtype = ScalarType.Float32) : base(nameof(SphereFaceLoss))
+        ScalarType dtype = ScalarType.Float32) : base(nameof(SphereFaceLoss), numClasses, embeddingSize, scale, reduction, dtype)
     {
-        weight = MarginHead.CreateWeight(nameof(SphereFaceLoss), numClasses, embeddingSize, scale, reduction, dtype);
         Check.Param(margin >= 1 && margin <= 32, nameof(SphereFaceLoss), nameof(margin), "an integer in [1, 32]", margin);
-        this.scale = scale;
         this.margin = margin;
-        this.reduction = reduction;
-        RegisterComponents();
     }
 
-    /// <summary>The class weights (C, D).</summary>
-    public TorchSharp.Modules.Parameter Weight => weight;
-
     /// <inheritdoc/>
-    public override Tensor forward(Tensor embeddings, Tensor labels) => Losses.sphereface_loss(embeddings, weight, labels, scale, margin, reduction);
+    protected override Tensor Compute(Tensor embeddings, Tensor weight, Tensor labels) => Losses.sphereface_loss(embeddings, weight, labels, Scale, margin, Reduction);
 }
 
 internal sealed class SphereFaceDefinition : LossDefinition
@@ -112,21 +102,16 @@ internal sealed class SphereFaceDefinition : LossDefinition
         ParamSpec.Int("margin", 4, "m: the integer angle multiplier", min: 1, max: 32),
         ParamSpec.Reduction(),
     ];
-    public override IReadOnlyList<InputSpec> Inputs { get; } =
-    [
-        InputSpec.Grad("embeddings", "(N, D) embeddings"),
-        InputSpec.Grad("weight", "(C, D) class weight vectors"),
-        InputSpec.Data("labels", "(N) class indices"),
-    ];
+    public override IReadOnlyList<InputSpec> Inputs => MarginHead.Inputs;
 
     public override Tensor Compute(LossInputs x, LossParameters p) =>
         Losses.sphereface_loss(x.Required("embeddings"), x.Required("weight"), x.Required("labels"), p.Float("scale"), p.Int("margin"), p.Reduction);
 
     public override IEnumerable<GradcheckCase> GradcheckCases()
     {
-        yield return GradcheckCase.Of("(6,4) C=5 s=4 m=4", g => MarginHead.Inputs(g, 6, 5, 4), ("scale", "4"));
-        yield return GradcheckCase.Of("(5,3) C=3 s=2 m=2 sum", g => MarginHead.Inputs(g, 5, 3, 3), ("scale", "2"), ("margin", "2"), ("reduction", "sum"));
-        yield return GradcheckCase.Of("(7,6) C=4 s=3 m=3 none", g => MarginHead.Inputs(g, 7, 4, 6), ("scale", "3"), ("margin", "3"), ("reduction", "none"));
-        yield return GradcheckCase.Of("(1,4) C=3 s=2 m=1", g => MarginHead.Inputs(g, 1, 3, 4), ("scale", "2"), ("margin", "1"));
+        yield return GradcheckCase.Of("(6,4) C=5 s=4 m=4", g => MarginHead.Sample(g, 6, 5, 4), ("scale", "4"));
+        yield return GradcheckCase.Of("(5,3) C=3 s=2 m=2 sum", g => MarginHead.Sample(g, 5, 3, 3), ("scale", "2"), ("margin", "2"), ("reduction", "sum"));
+        yield return GradcheckCase.Of("(7,6) C=4 s=3 m=3 none", g => MarginHead.Sample(g, 7, 4, 6), ("scale", "3"), ("margin", "3"), ("reduction", "none"));
+        yield return GradcheckCase.Of("(1,4) C=3 s=2 m=1", g => MarginHead.Sample(g, 1, 3, 4), ("scale", "2"), ("margin", "1"));
     }
 }

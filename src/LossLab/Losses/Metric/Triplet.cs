@@ -51,7 +51,7 @@ public static partial class Losses
         const string name = "triplet_loss";
         Check.Embeddings(embeddings, name);
         Check.GroupLabels(labels, embeddings, nameof(embeddings), name);
-        Check.Param(double.IsFinite(margin), name, nameof(margin), "a finite number", margin);
+        Check.FiniteParam(margin, name, nameof(margin));
         Check.ChunkSize(chunk_size, name);
         Reduce.NoBatchMean(reduction, name);
         if (indices is not null) CheckTriplets(indices, embeddings.shape[0], embeddings.device, name);
@@ -136,7 +136,7 @@ public sealed class TripletLoss : nn.Module<Tensor, Tensor, Tensor>
     public TripletLoss(IMiner? miner = null, IDistance? distance = null, double margin = 0.05, bool soft_margin = false, bool avg_nonzero = false,
         long chunk_size = 0, Reduction reduction = Reduction.Mean) : base(nameof(TripletLoss))
     {
-        Check.Param(double.IsFinite(margin), nameof(TripletLoss), nameof(margin), "a finite number", margin);
+        Check.FiniteParam(margin, nameof(TripletLoss), nameof(margin));
         Check.ChunkSize(chunk_size, nameof(TripletLoss));
         Reduce.NoBatchMean(reduction, nameof(TripletLoss));
         this.miner = miner ?? new AllTriplets();
@@ -164,8 +164,7 @@ internal sealed class TripletDefinition : LossDefinition
     public override IReadOnlyList<ParamSpec> Parameters { get; } =
     [
         ParamSpec.Choice("miner", "all", "which triplets: every valid one, batch-hard, semi-hard (within the margin), easy-positive/semi-hard-negative", "all", "batch_hard", "semi_hard", "batch_easy_hard"),
-        ParamSpec.Choice("distance", "euclidean", "how embeddings are compared", "euclidean", "squared_euclidean", "cosine", "cosine_similarity"),
-        ParamSpec.Bool("normalize_embeddings", true, "L2-normalise embeddings before the Euclidean distances (PML's default)"),
+        .. DistanceNames.RegistryParameters,
         ParamSpec.Float("margin", 0.05, "the required gap between the distances (also the semi-hard band)"),
         ParamSpec.Bool("soft_margin", false, "softplus instead of the hinge"),
         ParamSpec.Bool("avg_nonzero", false, "mean over triplets with a positive loss only (PML's AvgNonZeroReducer)"),
@@ -182,7 +181,7 @@ internal sealed class TripletDefinition : LossDefinition
     {
         double margin = p.Float("margin");
         var miner = MinerNames.Parse(p.Choice("miner"), margin);   // semi_hard: its band is the loss's margin (> 0)
-        return Losses.triplet_loss(x.Required("embeddings"), x.Required("labels"), miner, DistanceNames.Parse(p.Choice("distance"), p.Bool("normalize_embeddings")),
+        return Losses.triplet_loss(x.Required("embeddings"), x.Required("labels"), miner, DistanceNames.FromParameters(p),
             margin, p.Bool("soft_margin"), p.Bool("avg_nonzero"), p.Int("chunk_size"), p.Reduction);
     }
 

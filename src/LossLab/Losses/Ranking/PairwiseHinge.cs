@@ -40,41 +40,27 @@ public static partial class Losses
     {
         const string name = "pairwise_hinge_loss";
         PairwiseRanking.Validate(name, scores, labels, mask, temperature, chunk_size, reduction);
-        Check.Param(double.IsFinite(margin), name, nameof(margin), "a finite number", margin);
+        Check.FiniteParam(margin, name, nameof(margin));
         using var scope = NewDisposeScope();
         return PairwiseRanking.Loss(scores, labels, mask, d => (margin - d).clamp_min(0.0), temperature, chunk_size, reduction).MoveToOuterDisposeScope();
     }
 }
 
 /// <summary>The pairwise hinge ranking loss as a module <c>forward(scores, labels)</c>; see <see cref="Losses.pairwise_hinge_loss"/>.</summary>
-public sealed class PairwiseHingeLoss : nn.Module<Tensor, Tensor, Tensor>
+public sealed class PairwiseHingeLoss : ListRankingLoss
 {
     private readonly double margin;
-    private readonly double temperature;
-    private readonly long chunkSize;
-    private readonly Reduction reduction;
 
     /// <summary>Creates the module; the arguments are those of <see cref="Losses.pairwise_hinge_loss"/>.</summary>
-    public PairwiseHingeLoss(double margin = 1.0, double temperature = 1.0, long chunk_size = 0, Reduction reduction = Reduction.Mean) : base(nameof(PairwiseHingeLoss))
+    public PairwiseHingeLoss(double margin = 1.0, double temperature = 1.0, long chunk_size = 0, Reduction reduction = Reduction.Mean)
+        : base(nameof(PairwiseHingeLoss), temperature, chunk_size, reduction)
     {
-        Check.Param(double.IsFinite(margin), nameof(PairwiseHingeLoss), nameof(margin), "a finite number", margin);
-        Check.Param(temperature > 0 && double.IsFinite(temperature), nameof(PairwiseHingeLoss), nameof(temperature), "a finite number > 0", temperature);
-        Check.ChunkSize(chunk_size, nameof(PairwiseHingeLoss));
-        Reduce.NoBatchMean(reduction, nameof(PairwiseHingeLoss));
+        Check.FiniteParam(margin, nameof(PairwiseHingeLoss), nameof(margin));
         this.margin = margin;
-        this.temperature = temperature;
-        chunkSize = chunk_size;
-        this.reduction = reduction;
     }
 
     /// <inheritdoc/>
-    public override Tensor forward(Tensor scores, Tensor labels) => Losses.pairwise_hinge_loss(scores, labels, null, margin, temperature, chunkSize, reduction);
-
-    /// <summary>The loss with a validity mask (N, L).</summary>
-    /// <param name="scores">Scores (N, L).</param>
-    /// <param name="labels">Graded relevance (N, L).</param>
-    /// <param name="mask">Validity (N, L).</param>
-    public Tensor forward(Tensor scores, Tensor labels, Tensor mask) => Losses.pairwise_hinge_loss(scores, labels, mask, margin, temperature, chunkSize, reduction);
+    protected override Tensor Compute(Tensor scores, Tensor labels, Tensor? mask) => Losses.pairwise_hinge_loss(scores, labels, mask, margin, Temperature, ChunkSize, Reduction);
 }
 
 internal sealed class PairwiseHingeDefinition : LossDefinition

@@ -39,31 +39,16 @@ public static partial class Losses
 }
 
 /// <summary>The pairwise logistic (RankNet) loss as a module <c>forward(scores, labels)</c>; see <see cref="Losses.pairwise_logistic_loss"/>.</summary>
-public sealed class PairwiseLogisticLoss : nn.Module<Tensor, Tensor, Tensor>
+public sealed class PairwiseLogisticLoss : ListRankingLoss
 {
-    private readonly double temperature;
-    private readonly long chunkSize;
-    private readonly Reduction reduction;
-
     /// <summary>Creates the module; the arguments are those of <see cref="Losses.pairwise_logistic_loss"/>.</summary>
-    public PairwiseLogisticLoss(double temperature = 1.0, long chunk_size = 0, Reduction reduction = Reduction.Mean) : base(nameof(PairwiseLogisticLoss))
+    public PairwiseLogisticLoss(double temperature = 1.0, long chunk_size = 0, Reduction reduction = Reduction.Mean)
+        : base(nameof(PairwiseLogisticLoss), temperature, chunk_size, reduction)
     {
-        Check.Param(temperature > 0 && double.IsFinite(temperature), nameof(PairwiseLogisticLoss), nameof(temperature), "a finite number > 0", temperature);
-        Check.ChunkSize(chunk_size, nameof(PairwiseLogisticLoss));
-        Reduce.NoBatchMean(reduction, nameof(PairwiseLogisticLoss));
-        this.temperature = temperature;
-        chunkSize = chunk_size;
-        this.reduction = reduction;
     }
 
     /// <inheritdoc/>
-    public override Tensor forward(Tensor scores, Tensor labels) => Losses.pairwise_logistic_loss(scores, labels, null, temperature, chunkSize, reduction);
-
-    /// <summary>The loss with a validity mask (N, L).</summary>
-    /// <param name="scores">Scores (N, L).</param>
-    /// <param name="labels">Graded relevance (N, L).</param>
-    /// <param name="mask">Validity (N, L).</param>
-    public Tensor forward(Tensor scores, Tensor labels, Tensor mask) => Losses.pairwise_logistic_loss(scores, labels, mask, temperature, chunkSize, reduction);
+    protected override Tensor Compute(Tensor scores, Tensor labels, Tensor? mask) => Losses.pairwise_logistic_loss(scores, labels, mask, Temperature, ChunkSize, Reduction);
 }
 
 internal sealed class PairwiseLogisticDefinition : LossDefinition

@@ -17,7 +17,7 @@ internal static class PairwiseRanking
         Check.SameShape(scores, nameof(scores), labels, nameof(labels), name);
         Check.SameDevice(name, (scores, nameof(scores)), (labels, nameof(labels)));
         Check.OptionalMask(mask, scores, nameof(scores), name);
-        Check.Param(temperature > 0 && double.IsFinite(temperature), name, nameof(temperature), "a finite number > 0", temperature);
+        Check.PositiveFinite(temperature, name, nameof(temperature));
         Check.ChunkSize(chunkSize, name);
         Reduce.NoBatchMean(reduction, name);
     }
@@ -63,4 +63,50 @@ internal static class PairwiseRanking
         };
         return result.MoveToOuterDisposeScope();
     }
+}
+
+/// <summary>
+/// The shared part of the list ranking loss modules: <c>forward(scores, labels)</c> and
+/// <c>forward(scores, labels, mask)</c> with scores and graded labels of shape (N lists, L items).
+/// </summary>
+public abstract class ListRankingLoss : nn.Module<Tensor, Tensor, Tensor>
+{
+    /// <summary>Creates the module.</summary>
+    /// <param name="name">The module's name.</param>
+    /// <param name="temperature">Scores are divided by it, &gt; 0.</param>
+    /// <param name="chunkSize">Lists per pair block, &gt;= 0.</param>
+    /// <param name="reduction">none, mean or sum.</param>
+    protected ListRankingLoss(string name, double temperature, long chunkSize, Reduction reduction) : base(name)
+    {
+        Check.PositiveFinite(temperature, name, nameof(temperature));
+        Check.ChunkSize(chunkSize, name);
+        Reduce.NoBatchMean(reduction, name);
+        Temperature = temperature;
+        ChunkSize = chunkSize;
+        Reduction = reduction;
+    }
+
+    /// <summary>Scores are divided by it.</summary>
+    protected double Temperature { get; }
+
+    /// <summary>Lists per pair block (0: all at once).</summary>
+    protected long ChunkSize { get; }
+
+    /// <summary>The reduction.</summary>
+    protected Reduction Reduction { get; }
+
+    /// <inheritdoc/>
+    public override Tensor forward(Tensor scores, Tensor labels) => Compute(scores, labels, null);
+
+    /// <summary>The loss with a validity mask (N, L).</summary>
+    /// <param name="scores">Scores (N, L).</param>
+    /// <param name="labels">Graded relevance (N, L).</param>
+    /// <param name="mask">Validity (N, L), bool or 0/1.</param>
+    public Tensor forward(Tensor scores, Tensor labels, Tensor mask) => Compute(scores, labels, mask);
+
+    /// <summary>The loss of the module's settings.</summary>
+    /// <param name="scores">Scores (N, L).</param>
+    /// <param name="labels">Graded relevance (N, L).</param>
+    /// <param name="mask">Optional validity (N, L).</param>
+    protected abstract Tensor Compute(Tensor scores, Tensor labels, Tensor? mask);
 }

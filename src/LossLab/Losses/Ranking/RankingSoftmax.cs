@@ -55,28 +55,15 @@ public static partial class Losses
 }
 
 /// <summary>The listwise softmax ranking loss as a module <c>forward(scores, labels)</c>; see <see cref="Losses.ranking_softmax_loss"/>.</summary>
-public sealed class RankingSoftmaxLoss : nn.Module<Tensor, Tensor, Tensor>
+public sealed class RankingSoftmaxLoss : ListRankingLoss
 {
-    private readonly double temperature;
-    private readonly Reduction reduction;
-
     /// <summary>Creates the module; the arguments are those of <see cref="Losses.ranking_softmax_loss"/>.</summary>
-    public RankingSoftmaxLoss(double temperature = 1.0, Reduction reduction = Reduction.Mean) : base(nameof(RankingSoftmaxLoss))
+    public RankingSoftmaxLoss(double temperature = 1.0, Reduction reduction = Reduction.Mean) : base(nameof(RankingSoftmaxLoss), temperature, 0, reduction)
     {
-        Check.Param(temperature > 0 && double.IsFinite(temperature), nameof(RankingSoftmaxLoss), nameof(temperature), "a finite number > 0", temperature);
-        Reduce.NoBatchMean(reduction, nameof(RankingSoftmaxLoss));
-        this.temperature = temperature;
-        this.reduction = reduction;
     }
 
     /// <inheritdoc/>
-    public override Tensor forward(Tensor scores, Tensor labels) => Losses.ranking_softmax_loss(scores, labels, null, temperature, reduction);
-
-    /// <summary>The loss with a validity mask (N, L).</summary>
-    /// <param name="scores">Scores (N, L).</param>
-    /// <param name="labels">Graded relevance (N, L).</param>
-    /// <param name="mask">Validity (N, L).</param>
-    public Tensor forward(Tensor scores, Tensor labels, Tensor mask) => Losses.ranking_softmax_loss(scores, labels, mask, temperature, reduction);
+    protected override Tensor Compute(Tensor scores, Tensor labels, Tensor? mask) => Losses.ranking_softmax_loss(scores, labels, mask, Temperature, Reduction);
 }
 
 internal sealed class RankingSoftmaxDefinition : LossDefinition

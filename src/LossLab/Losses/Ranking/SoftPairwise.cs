@@ -40,45 +40,31 @@ public static partial class Losses
     {
         const string name = "soft_pairwise_loss";
         PairwiseRanking.Validate(name, scores, labels, mask, temperature, chunk_size, reduction);
-        Check.Param(double.IsFinite(margin), name, nameof(margin), "a finite number", margin);
-        Check.Param(beta > 0 && double.IsFinite(beta), name, nameof(beta), "a finite number > 0", beta);
+        Check.FiniteParam(margin, name, nameof(margin));
+        Check.PositiveFinite(beta, name, nameof(beta));
         using var scope = NewDisposeScope();
         return PairwiseRanking.Loss(scores, labels, mask, d => PairMath.Softplus((margin - d) * beta) / beta, temperature, chunk_size, reduction).MoveToOuterDisposeScope();
     }
 }
 
 /// <summary>The soft pairwise hinge loss as a module <c>forward(scores, labels)</c>; see <see cref="Losses.soft_pairwise_loss"/>.</summary>
-public sealed class SoftPairwiseLoss : nn.Module<Tensor, Tensor, Tensor>
+public sealed class SoftPairwiseLoss : ListRankingLoss
 {
     private readonly double margin;
     private readonly double beta;
-    private readonly double temperature;
-    private readonly long chunkSize;
-    private readonly Reduction reduction;
 
     /// <summary>Creates the module; the arguments are those of <see cref="Losses.soft_pairwise_loss"/>.</summary>
-    public SoftPairwiseLoss(double margin = 1.0, double beta = 1.0, double temperature = 1.0, long chunk_size = 0, Reduction reduction = Reduction.Mean) : base(nameof(SoftPairwiseLoss))
+    public SoftPairwiseLoss(double margin = 1.0, double beta = 1.0, double temperature = 1.0, long chunk_size = 0, Reduction reduction = Reduction.Mean)
+        : base(nameof(SoftPairwiseLoss), temperature, chunk_size, reduction)
     {
-        Check.Param(double.IsFinite(margin), nameof(SoftPairwiseLoss), nameof(margin), "a finite number", margin);
-        Check.Param(beta > 0 && double.IsFinite(beta), nameof(SoftPairwiseLoss), nameof(beta), "a finite number > 0", beta);
-        Check.Param(temperature > 0 && double.IsFinite(temperature), nameof(SoftPairwiseLoss), nameof(temperature), "a finite number > 0", temperature);
-        Check.ChunkSize(chunk_size, nameof(SoftPairwiseLoss));
-        Reduce.NoBatchMean(reduction, nameof(SoftPairwiseLoss));
+        Check.FiniteParam(margin, nameof(SoftPairwiseLoss), nameof(margin));
+        Check.PositiveFinite(beta, nameof(SoftPairwiseLoss), nameof(beta));
         this.margin = margin;
         this.beta = beta;
-        this.temperature = temperature;
-        chunkSize = chunk_size;
-        this.reduction = reduction;
     }
 
     /// <inheritdoc/>
-    public override Tensor forward(Tensor scores, Tensor labels) => Losses.soft_pairwise_loss(scores, labels, null, margin, beta, temperature, chunkSize, reduction);
-
-    /// <summary>The loss with a validity mask (N, L).</summary>
-    /// <param name="scores">Scores (N, L).</param>
-    /// <param name="labels">Graded relevance (N, L).</param>
-    /// <param name="mask">Validity (N, L).</param>
-    public Tensor forward(Tensor scores, Tensor labels, Tensor mask) => Losses.soft_pairwise_loss(scores, labels, mask, margin, beta, temperature, chunkSize, reduction);
+    protected override Tensor Compute(Tensor scores, Tensor labels, Tensor? mask) => Losses.soft_pairwise_loss(scores, labels, mask, margin, beta, Temperature, ChunkSize, Reduction);
 }
 
 internal sealed class SoftPairwiseDefinition : LossDefinition

@@ -35,14 +35,6 @@ public class SupConTests
         return res.ToArray();
     }
 
-    private static double[][][] Views(int seed, int n, int v, int d)
-    {
-        var rows = R.Rows(seed, n * v, d);
-        return Enumerable.Range(0, n).Select(i => rows.Skip(i * v).Take(v).ToArray()).ToArray();
-    }
-
-    private static Tensor M(double[][][] f) => T.F64(f.SelectMany(a => a.SelectMany(r => r)).ToArray(), f.Length, f[0].Length, f[0][0].Length);
-
     [Theory]
     [InlineData(6, 2, true, 0.07, 0.07, true)]
     [InlineData(5, 3, true, 0.5, 0.07, true)]
@@ -51,15 +43,15 @@ public class SupConTests
     [InlineData(7, 1, true, 0.3, 0.3, true)]
     public void MatchesABruteForceLoop(int n, int v, bool labelled, double t, double tb, bool all)
     {
-        var f = Views(91 + n, n, v, 4);
+        var f = R.Nested(91 + n, n, v, 4);
         long[]? y = labelled ? Enumerable.Range(0, n).Select(i => (long)(i % 3)).ToArray() : null;
         var each = Reference(f, y, t, tb, all);
         var mode = all ? SupConMode.All : SupConMode.One;
         var yt = y is null ? null : T.I64(y);
-        T.Close(each, F.supcon_loss(M(f), yt, t, tb, mode, reduction: Reduction.None), 1e-10, 1e-12);
-        T.Close(each.Average(), F.supcon_loss(M(f), yt, t, tb, mode), 1e-10, 1e-12);
-        T.Close(each.Sum(), F.supcon_loss(M(f), yt, t, tb, mode, reduction: Reduction.Sum), 1e-10, 1e-12);
-        Assert.Equal(all ? new long[] { n, v } : new long[] { n }, F.supcon_loss(M(f), yt, t, tb, mode, reduction: Reduction.None).shape);
+        T.Close(each, F.supcon_loss(R.M(f), yt, t, tb, mode, reduction: Reduction.None), 1e-10, 1e-12);
+        T.Close(each.Average(), F.supcon_loss(R.M(f), yt, t, tb, mode), 1e-10, 1e-12);
+        T.Close(each.Sum(), F.supcon_loss(R.M(f), yt, t, tb, mode, reduction: Reduction.Sum), 1e-10, 1e-12);
+        Assert.Equal(all ? new long[] { n, v } : new long[] { n }, F.supcon_loss(R.M(f), yt, t, tb, mode, reduction: Reduction.None).shape);
     }
 
     [Fact]

@@ -32,14 +32,6 @@ public class Ge2eTests
         return result.ToArray();
     }
 
-    private static double[][][] Batch(int seed, int s, int u, int d)
-    {
-        var rows = R.Rows(seed, s * u, d);
-        return Enumerable.Range(0, s).Select(j => rows.Skip(j * u).Take(u).ToArray()).ToArray();
-    }
-
-    private static Tensor M(double[][][] e) => T.F64(e.SelectMany(a => a.SelectMany(r => r)).ToArray(), e.Length, e[0].Length, e[0][0].Length);
-
     [Theory]
     [InlineData(3, 4, 5, 10.0, -5.0, true)]
     [InlineData(4, 2, 3, 3.0, 1.0, true)]
@@ -47,32 +39,32 @@ public class Ge2eTests
     [InlineData(2, 3, 4, 0.5, 0.2, false)]
     public void MatchesThePapersDefinition(int s, int u, int d, double w, double b, bool softmax)
     {
-        var e = Batch(41 + s, s, u, d);
+        var e = R.Nested(41 + s, s, u, d);
         var each = Reference(e, w, b, softmax);
         var method = softmax ? Ge2eMethod.Softmax : Ge2eMethod.Contrast;
         var wt = torch.tensor(w, dtype: ScalarType.Float64);
         var bt = torch.tensor(b, dtype: ScalarType.Float64);
-        T.Close(each, F.ge2e_loss(M(e), wt, bt, method, Reduction.None), 1e-10, 1e-12);
-        T.Close(each.Sum(), F.ge2e_loss(M(e), wt, bt, method, Reduction.Sum), 1e-10, 1e-12);
-        T.Close(each.Average(), F.ge2e_loss(M(e), wt, bt, method), 1e-10, 1e-12);
+        T.Close(each, F.ge2e_loss(R.M(e), wt, bt, method, Reduction.None), 1e-10, 1e-12);
+        T.Close(each.Sum(), F.ge2e_loss(R.M(e), wt, bt, method, Reduction.Sum), 1e-10, 1e-12);
+        T.Close(each.Average(), F.ge2e_loss(R.M(e), wt, bt, method), 1e-10, 1e-12);
     }
 
     [Fact]
     public void DefaultsAreThePapersInitialValues()
     {
-        var e = Batch(45, 3, 3, 4);
-        T.Close(Reference(e, 10, -5, true).Average(), F.ge2e_loss(M(e)), 1e-10);
+        var e = R.Nested(45, 3, 3, 4);
+        T.Close(Reference(e, 10, -5, true).Average(), F.ge2e_loss(R.M(e)), 1e-10);
         var module = new Ge2eLoss(dtype: ScalarType.Float64);
         Assert.Equal(2, module.parameters().Count());
-        T.Close(Reference(e, 10, -5, true).Average(), module.forward(M(e)), 1e-10);
-        T.Close(Reference(e, 2, 0.5, false).Average(), LossCatalog.Create("ge2e:method=contrast,init_w=2,init_b=0.5").Forward(new Dictionary<string, Tensor> { ["embeddings"] = M(e) }), 1e-10);
+        T.Close(Reference(e, 10, -5, true).Average(), module.forward(R.M(e)), 1e-10);
+        T.Close(Reference(e, 2, 0.5, false).Average(), LossCatalog.Create("ge2e:method=contrast,init_w=2,init_b=0.5").Forward(new Dictionary<string, Tensor> { ["embeddings"] = R.M(e) }), 1e-10);
     }
 
     [Fact]
     public void GradientsReachWAndB()
     {
         // For the softmax form, d/db = 0 (b shifts every logit); d/dw is non-zero.
-        var e = M(Batch(46, 3, 3, 4));
+        var e = R.M(R.Nested(46, 3, 3, 4));
         var b = torch.tensor(-1.0, dtype: ScalarType.Float64);
         T.Close(0.0, T.Grad(v => F.ge2e_loss(e, torch.tensor(4.0, dtype: ScalarType.Float64), v), b), 1e-12, 1e-12);
         var gw = T.Scalar(T.Grad(v => F.ge2e_loss(e, v, b), torch.tensor(4.0, dtype: ScalarType.Float64)));

@@ -12,6 +12,15 @@ internal static class MetricRef
         return Enumerable.Range(0, n).Select(_ => Enumerable.Range(0, d).Select(_ => (rng.NextDouble() * 2 - 1) * scale).ToArray()).ToArray();
     }
 
+    /// <summary>Random rows grouped as [outer][inner][d] (speakers x utterances, samples x views).</summary>
+    public static double[][][] Nested(int seed, int outer, int inner, int d)
+    {
+        var rows = Rows(seed, outer * inner, d);
+        return Enumerable.Range(0, outer).Select(i => rows.Skip(i * inner).Take(inner).ToArray()).ToArray();
+    }
+
+    public static Tensor M(double[][][] e) => T.F64(e.SelectMany(a => a.SelectMany(r => r)).ToArray(), e.Length, e[0].Length, e[0][0].Length);
+
     public static Tensor M(double[][] rows) => T.F64(rows.SelectMany(r => r).ToArray(), rows.Length, rows[0].Length);
 
     public static double Dot(double[] a, double[] b) => a.Select((v, i) => v * b[i]).Sum();

@@ -126,6 +126,16 @@ public static class DistanceNames
         _ => throw new ArgumentException($"distance must be one of {string.Join(", ", All)}; got '{name}'", nameof(name)),
     };
 
+    /// <summary>The registry parameters that choose a distance: <c>distance</c> and <c>normalize_embeddings</c>.</summary>
+    internal static IReadOnlyList<Registry.ParamSpec> RegistryParameters { get; } =
+    [
+        Registry.ParamSpec.Choice("distance", "euclidean", "how embeddings are compared", "euclidean", "squared_euclidean", "cosine", "cosine_similarity"),
+        Registry.ParamSpec.Bool("normalize_embeddings", true, "L2-normalise embeddings before the Euclidean distances (PML's default)"),
+    ];
+
+    /// <summary>The distance chosen by <see cref="RegistryParameters"/>.</summary>
+    internal static IDistance FromParameters(Registry.LossParameters p) => Parse(p.Choice("distance"), p.Bool("normalize_embeddings"));
+
     /// <summary>
     /// How far a triplet is from satisfying <c>closer</c> beating <c>farther</c>, in the distance's units: <c>ap - an</c>
     /// for a distance, <c>an - ap</c> for a similarity (pytorch-metric-learning's <c>distance.margin(ap, an)</c>).

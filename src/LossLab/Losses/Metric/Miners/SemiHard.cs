@@ -15,7 +15,7 @@ public sealed class SemiHard : RowMiner
     /// <exception cref="ArgumentOutOfRangeException">The margin is not a finite number &gt; 0.</exception>
     public SemiHard(double margin = 0.2)
     {
-        Check.Param(margin > 0 && double.IsFinite(margin), "SemiHard", nameof(margin), "a finite number > 0", margin);
+        Check.PositiveFinite(margin, "SemiHard", nameof(margin));
         Margin = margin;
     }
 
