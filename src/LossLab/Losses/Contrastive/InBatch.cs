@@ -13,7 +13,7 @@ internal static class InBatch
     /// <summary>
     /// For each row i of <paramref name="a"/> (N, D), <c>-log softmax_j(scale a_i . b_j)_i</c> over the rows j of
     /// <paramref name="b"/> (N, D) (target j = i), with rows already prepared; only one (chunk, N) block of logits exists
-    /// at a time. Returns (N).
+    /// at a time, and autograd keeps one float (chunk, N) block (the log-softmax) per chunk. Returns (N).
     /// </summary>
     public static Tensor DiagonalCrossEntropy(Tensor a, Tensor b, Tensor scale, long chunkSize)
     {
@@ -22,10 +22,9 @@ internal static class InBatch
         foreach (var (start, length) in PairMath.Chunks(a.shape[0], chunkSize))
         {
             using var inner = NewDisposeScope();
-            var rows = a.narrow(0, start, length);
-            var logits = rows.mm(b.t()) * scale;                                                   // (c, N)
-            var target = (rows * b.narrow(0, start, length)).sum(1) * scale;                      // the diagonal, recomputed
-            parts.Add((logits.logsumexp(1) - target).MoveToOuterDisposeScope());
+            var logits = (a.narrow(0, start, length) * scale).mm(b.t());                          // (c, N); the scale on the rows
+            var diagonal = torch.arange(start, start + length, dtype: ScalarType.Int64, device: a.device).unsqueeze(1);
+            parts.Add((-nn.functional.log_softmax(logits, 1).gather(1, diagonal).squeeze(1)).MoveToOuterDisposeScope());
         }
         return torch.cat(parts, 0).MoveToOuterDisposeScope();
     }

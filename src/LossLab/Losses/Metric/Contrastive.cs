@@ -54,10 +54,12 @@ public static partial class Losses
         using var scope = NewDisposeScope();
         long n = embeddings.shape[0];
         var blocks = new List<Tensor>();
-        Tensor posSum = PairMath.ConnectedZero(embeddings), negSum = posSum;
+        var posSums = new List<Tensor> { PairMath.ConnectedZero(embeddings) };
+        var negSums = new List<Tensor>();
         long posCount = 0, negCount = 0;
         foreach (var (start, length) in PairMath.Chunks(n, chunk_size))
         {
+            using var inner = NewDisposeScope();
             var rows = labels.narrow(0, start, length);
             var same = rows.unsqueeze(1).eq(labels.unsqueeze(0));
             var self = torch.arange(start, start + length, dtype: ScalarType.Int64, device: labels.device).unsqueeze(1)
@@ -67,18 +69,20 @@ public static partial class Losses
             var block = distance.Matrix(embeddings.narrow(0, start, length), embeddings);      // (c, N)
             var dPos = block.masked_select(pos);
             var dNeg = block.masked_select(neg);
-            var lPos = (distance.IsSimilarity ? pos_margin - dPos : dPos - pos_margin).clamp_min(0.0);
-            var lNeg = (distance.IsSimilarity ? dNeg - neg_margin : neg_margin - dNeg).clamp_min(0.0);
+            var lPos = PairMath.Hinge(distance.IsSimilarity ? pos_margin - dPos : dPos - pos_margin);
+            var lNeg = PairMath.Hinge(distance.IsSimilarity ? dNeg - neg_margin : neg_margin - dNeg);
             if (reduction == Reduction.None)
             {
-                blocks.Add(torch.zeros_like(block).masked_scatter(pos, lPos).masked_scatter(neg, lNeg));
+                blocks.Add(torch.zeros_like(block).masked_scatter(pos, lPos).masked_scatter(neg, lNeg).MoveToOuterDisposeScope());
                 continue;
             }
-            posSum = posSum + lPos.sum();
-            negSum = negSum + lNeg.sum();
+            posSums.Add(lPos.sum().MoveToOuterDisposeScope());
+            negSums.Add(lNeg.sum().MoveToOuterDisposeScope());
             posCount += avg_nonzero ? lPos.gt(0).sum().item<long>() : lPos.numel();
             negCount += avg_nonzero ? lNeg.gt(0).sum().item<long>() : lNeg.numel();
         }
+        var posSum = torch.stack(posSums).sum();
+        var negSum = negSums.Count == 0 ? posSums[0] : torch.stack(negSums).sum();
         Tensor result = reduction switch
         {
             Reduction.None => torch.cat(blocks, 0),

@@ -17,12 +17,23 @@ internal static class PairMath
     /// <c>sqrt(x)</c> for <c>x &gt; 0</c> and 0 elsewhere, with a finite gradient everywhere: entries at 0 (a point's
     /// distance to itself, or to an identical point) get gradient 0 instead of the 0/0 = NaN of <c>sqrt</c>'s backward.
     /// </summary>
+    /// <remarks>Built from <c>masked_fill</c>, whose backward keeps only a bool mask, so that autograd keeps one float
+    /// matrix (the root) for the backward pass.</remarks>
     public static Tensor SafeSqrt(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var positive = x.gt(0);
-        var root = torch.where(positive, x, torch.ones_like(x)).sqrt();
-        return torch.where(positive, root, torch.zeros_like(x)).MoveToOuterDisposeScope();
+        var zero = x.le(0);
+        return x.masked_fill(zero, 1.0).sqrt().masked_fill(zero, 0.0).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// <c>max(0, x)</c> whose backward keeps only the bool mask of <c>x &lt;= 0</c> (not a float copy, as
+    /// <c>clamp_min</c> and <c>relu</c> do): the hinge of the pairwise losses.
+    /// </summary>
+    public static Tensor Hinge(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        return x.masked_fill(x.le(0), 0.0).MoveToOuterDisposeScope();
     }
 
     /// <summary><c>log(1 + exp(x))</c> exactly (as <c>logaddexp(x, 0)</c>): no overflow, no linear cut-off, finite gradient.</summary>

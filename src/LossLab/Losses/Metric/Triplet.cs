@@ -74,6 +74,7 @@ public static partial class Losses
         var where = new List<Tensor>();
         foreach (var (start, length) in PairMath.Chunks(n, chunkSize))
         {
+            using var inner = NewDisposeScope();
             var inChunk = t.Anchor.ge(start).logical_and(t.Anchor.lt(start + length)).nonzero().squeeze(1);
             if (inChunk.numel() == 0) continue;
             var block = distance.Matrix(embeddings.narrow(0, start, length), embeddings);     // (c, N)
@@ -81,8 +82,8 @@ public static partial class Losses
             var ap = block.index(rows, t.Positive.index_select(0, inChunk));
             var an = block.index(rows, t.Negative.index_select(0, inChunk));
             var violation = distance.Gap(ap, an) + margin;
-            parts.Add(soft ? PairMath.Softplus(violation) : violation.clamp_min(0.0));
-            where.Add(inChunk);
+            parts.Add((soft ? PairMath.Softplus(violation) : PairMath.Hinge(violation)).MoveToOuterDisposeScope());
+            where.Add(inChunk.MoveToOuterDisposeScope());
         }
         var values = torch.cat(parts, 0);
         var order = torch.cat(where, 0);

@@ -42,7 +42,7 @@ public static partial class Losses
         PairwiseRanking.Validate(name, scores, labels, mask, temperature, chunk_size, reduction);
         Check.FiniteParam(margin, name, nameof(margin));
         using var scope = NewDisposeScope();
-        return PairwiseRanking.Loss(scores, labels, mask, d => (margin - d).clamp_min(0.0), temperature, chunk_size, reduction).MoveToOuterDisposeScope();
+        return PairwiseRanking.Loss(scores, labels, mask, d => PairMath.Hinge(margin - d), temperature, chunk_size, reduction).MoveToOuterDisposeScope();
     }
 }
 

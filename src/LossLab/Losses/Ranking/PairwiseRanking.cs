@@ -44,14 +44,15 @@ internal static class PairwiseRanking
         var counts = new List<Tensor>();
         foreach (var (start, length) in PairMath.Chunks(scores.shape[0], chunkSize))
         {
+            using var inner = NewDisposeScope();
             var sc = s.narrow(0, start, length);
             var lc = labels.narrow(0, start, length);
             var vc = valid.narrow(0, start, length);
             var pairs = lc.unsqueeze(2).gt(lc.unsqueeze(1)).logical_and(vc.unsqueeze(2)).logical_and(vc.unsqueeze(1));   // (c, L, L)
             var diff = sc.unsqueeze(2) - sc.unsqueeze(1);                                                                  // s_i - s_j
             var loss = torch.where(pairs, pairLoss(diff), torch.zeros_like(diff));
-            sums.Add(loss.sum(new long[] { 1, 2 }));
-            counts.Add(pairs.sum(new long[] { 1, 2 }));
+            sums.Add(loss.sum(new long[] { 1, 2 }).MoveToOuterDisposeScope());
+            counts.Add(pairs.sum(new long[] { 1, 2 }).MoveToOuterDisposeScope());
         }
         var perList = torch.cat(sums, 0);
         var count = torch.cat(counts, 0);

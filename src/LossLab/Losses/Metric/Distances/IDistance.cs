@@ -93,14 +93,15 @@ public abstract class Distance : IDistance
     /// <summary>Rows divided by <c>max(||x||_2, 1e-12)</c>, as <c>torch.nn.functional.normalize</c>.</summary>
     protected static Tensor Normalize(Tensor x) => nn.functional.normalize(x, 2, 1, 1e-12);
 
-    /// <summary>Squared Euclidean distances <c>||q||^2 + ||r||^2 - 2 q.r</c>, clamped at 0 against rounding.</summary>
+    /// <summary>Squared Euclidean distances <c>||q||^2 + ||r||^2 - 2 q.r</c>, clamped at 0 against rounding (by
+    /// <c>masked_fill</c>, so that autograd keeps no float copy of the matrix).</summary>
     protected static Tensor SquaredDistances(Tensor query, Tensor reference)
     {
         using var scope = NewDisposeScope();
         var qq = query.square().sum(1, keepdim: true);
         var rr = reference.square().sum(1).unsqueeze(0);
         var sq = torch.addmm(qq + rr, query, reference.t(), beta: 1, alpha: -2);
-        return sq.clamp_min(0.0).MoveToOuterDisposeScope();
+        return sq.masked_fill(sq.lt(0), 0.0).MoveToOuterDisposeScope();
     }
 
     /// <inheritdoc/>

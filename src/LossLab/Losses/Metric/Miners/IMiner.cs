@@ -109,10 +109,11 @@ public abstract class RowMiner : IMiner
     /// <summary>The index of the smallest (or largest) value of each row among the entries where <paramref name="allowed"/> holds, and whether the row had any.</summary>
     protected static (Tensor Index, Tensor Found) ArgExtreme(Tensor key, Tensor allowed, bool largest)
     {
+        using var scope = NewDisposeScope();
         double fill = largest ? double.NegativeInfinity : double.PositiveInfinity;
-        var masked = torch.where(allowed, key, torch.full_like(key, fill));
+        var masked = key.masked_fill(allowed.logical_not(), fill);
         var index = largest ? masked.argmax(1) : masked.argmin(1);
-        return (index, allowed.any(1));
+        return (index.MoveToOuterDisposeScope(), allowed.any(1).MoveToOuterDisposeScope());
     }
 
     /// <inheritdoc/>

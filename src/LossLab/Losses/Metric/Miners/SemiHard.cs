@@ -29,9 +29,9 @@ public sealed class SemiHard : RowMiner
     protected override (Tensor Anchor, Tensor Positive, Tensor Negative) MineRows(Tensor? key, Tensor positive, Tensor negative)
     {
         var (row, pos) = PositivePairs(positive);                                       // (P)
-        var keyRows = key!.index_select(0, row);                                         // (P, N)
-        var ap = keyRows.gather(1, pos.unsqueeze(1));                                    // (P, 1)
-        var gap = keyRows - ap;                                                          // d(a, n) - d(a, p)
+        // One float (P, N) block, P the chunk's positive pairs: d(a, n) - d(a, p) for every pair and candidate n.
+        var gap = key!.index_select(0, row);
+        gap.sub_(gap.gather(1, pos.unsqueeze(1)));
         var ok = negative.index_select(0, row).logical_and(gap.gt(0)).logical_and(gap.le(Margin));
         var hits = ok.nonzero();
         var pair = hits.select(1, 0);
