@@ -33,7 +33,7 @@ public static partial class Losses
     public static Tensor masked_lm_loss(Tensor input, Tensor target, Tensor? mask = null, long ignore_index = -100, double label_smoothing = 0.0, Reduction reduction = Reduction.Mean)
     {
         const string name = "masked_lm_loss";
-        TokenCrossEntropy.Validate(name, input, target, ignore_index, label_smoothing, reduction);
+        TokenCrossEntropy.Validate(name, input, target, label_smoothing, reduction);
         Check.OptionalMask(mask, target, nameof(target), name);
 
         using var scope = NewDisposeScope();

@@ -34,7 +34,7 @@ public static partial class Losses
     public static Tensor next_token_loss(Tensor input, Tensor target, long ignore_index = -100, double label_smoothing = 0.0, bool shift = true, Reduction reduction = Reduction.Mean)
     {
         const string name = "next_token_loss";
-        TokenCrossEntropy.Validate(name, input, target, ignore_index, label_smoothing, reduction);
+        TokenCrossEntropy.Validate(name, input, target, label_smoothing, reduction);
         Check.ClassIndices(target, input.shape[2], name, nameof(target), ignore_index);
 
         using var scope = NewDisposeScope();

@@ -9,7 +9,7 @@ namespace LossLab;
 /// </summary>
 internal static class TokenCrossEntropy
 {
-    public static void Validate(string name, Tensor input, Tensor target, long ignoreIndex, double labelSmoothing, Reduction reduction)
+    public static void Validate(string name, Tensor input, Tensor target, double labelSmoothing, Reduction reduction)
     {
         Check.Floating(input, name, nameof(input));
         Check.Rank(input, name, nameof(input), 3);
@@ -22,7 +22,6 @@ internal static class TokenCrossEntropy
         Check.SameDevice(name, (input, nameof(input)), (target, nameof(target)));
         Check.Param(labelSmoothing >= 0 && labelSmoothing <= 1, name, "label_smoothing", "in [0, 1]", labelSmoothing);
         Reduce.NoBatchMean(reduction, name);
-        _ = ignoreIndex;
     }
 
     /// <summary>

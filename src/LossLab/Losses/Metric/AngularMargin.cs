@@ -111,8 +111,8 @@ internal static class MarginHead
         InputSpec.Data("labels", "(N) class indices"),
     ];
 
-    // Embeddings drawn around their class's weight vector, so that target angles are spread over (0, pi/2) and away
-    // from the margins' switch points for these seeds.
+    // Embeddings drawn around their class's weight vector (the regime these heads train in); random draws keep the
+    // target cosines away from the margins' switch points.
     public static Dictionary<string, Tensor> Sample(Generator g, long n, long c, long d)
     {
         var w = Registry.Sample.Normal(g, [c, d]);

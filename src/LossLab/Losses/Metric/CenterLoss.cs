@@ -56,9 +56,7 @@ public static partial class Losses
 public sealed class CenterLoss : nn.Module<Tensor, Tensor, Tensor>
 {
     private readonly Reduction reduction;
-
-    /// <summary>The class centers (C, D).</summary>
-    public TorchSharp.Modules.Parameter centers;
+    private readonly TorchSharp.Modules.Parameter centers;
 
     /// <summary>Creates the module with zero centers.</summary>
     /// <param name="num_classes">C, &gt; 0.</param>
@@ -74,6 +72,9 @@ public sealed class CenterLoss : nn.Module<Tensor, Tensor, Tensor>
         centers = new TorchSharp.Modules.Parameter(torch.zeros(num_classes, embedding_size, dtype: dtype));
         RegisterComponents();
     }
+
+    /// <summary>The class centers (C, D).</summary>
+    public TorchSharp.Modules.Parameter Centers => centers;
 
     /// <inheritdoc/>
     public override Tensor forward(Tensor embeddings, Tensor labels) => Losses.center_loss(embeddings, labels, centers, reduction);

@@ -40,6 +40,8 @@ public class CenterLossTests
     {
         var m = new CenterLoss(3, 2, dtype: ScalarType.Float64);
         Assert.Single(m.parameters());
+        Assert.Equal(new long[] { 3, 2 }, m.Centers.shape);
+        T.Close(new double[6], m.Centers);
         var x = T.F64(X, 4, 2);
         double want = X.Chunk(2).Select(r => 0.5 * (r[0] * r[0] + r[1] * r[1])).Average();
         T.Close(want, m.forward(x, T.I64(Y)));
