@@ -16,6 +16,8 @@ public static class Program
         root.Subcommands.Add(GradcheckCommand.Create());
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(EvaluateCommand.Create());
+        root.Subcommands.Add(EvalCommand.Create());
+        root.Subcommands.Add(StudyCommand.Create());
         return root;
     }
 

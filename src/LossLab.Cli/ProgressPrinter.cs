@@ -12,10 +12,15 @@ internal sealed class ProgressPrinter : IProgress<TrainProgress>
     private readonly bool interactive;
     private int lastTenth = -1;
 
-    public ProgressPrinter(TextWriter output)
+    private readonly bool quiet;
+
+    /// <param name="output">Where to write.</param>
+    /// <param name="quiet">Only the end of each epoch (for studies, where many runs share one log).</param>
+    public ProgressPrinter(TextWriter output, bool quiet = false)
     {
         this.output = output;
-        interactive = !Console.IsOutputRedirected && ReferenceEquals(output, Console.Out);
+        this.quiet = quiet;
+        interactive = !quiet && !Console.IsOutputRedirected && ReferenceEquals(output, Console.Out);
     }
 
     public void Report(TrainProgress p)
@@ -25,11 +30,12 @@ internal sealed class ProgressPrinter : IProgress<TrainProgress>
         if (p.Finished is { } m)
         {
             string terms = m.Terms.Count == 0 ? "" : "  " + string.Join(" ", m.Terms.Select(kv => $"{kv.Key}={kv.Value:F3}"));
-            string line = $"epoch {m.Epoch}/{p.Epochs}  lr {m.Lr:G3}  train loss {m.TrainLoss:F4} err {m.TrainError:P1}  val loss {m.ValLoss:F4} err {m.ValError:P2} nll {m.ValNll:F4} ece {m.ValEce:F4}  {m.Seconds:F0}s{terms}";
+            string line = (quiet ? "    " : "") + $"epoch {m.Epoch}/{p.Epochs}  lr {m.Lr:G3}  train loss {m.TrainLoss:F4} err {m.TrainError:P1}  val loss {m.ValLoss:F4} err {m.ValError:P2} nll {m.ValNll:F4} ece {m.ValEce:F4}  {m.Seconds:F0}s{terms}";
             output.WriteLine(interactive ? "\r" + line.PadRight(Console.WindowWidth > 0 ? Math.Min(Console.WindowWidth - 1, 200) : 0) : line);
             lastTenth = -1;
             return;
         }
+        if (quiet) return;
         int tenth = p.Step * 10 / p.Steps;
         if (interactive)
         {

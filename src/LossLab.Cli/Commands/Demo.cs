@@ -1,5 +1,8 @@
 using LossLab.Registry;
+using LossLab.Reports.Studies;
 using LossLab.Training.Data;
+using LossLab.Training.Studies;
+using LossLab.Training.Training;
 using Spectre.Console;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -28,7 +31,7 @@ internal static class Demo
     /// <summary>The folder of the Fashion-MNIST sample copied beside the tool.</summary>
     public static string SampleFolder => Path.Combine(AppContext.BaseDirectory, "data", "fashion-mnist-sample");
 
-    public static int Run(string? dataFolder, int seed, string deviceName = "cpu")
+    public static int Run(string? dataFolder, int seed, string deviceName = "cpu", string outDir = "demo-out", bool quick = false)
     {
         torch.Device device;
         try
@@ -68,6 +71,58 @@ internal static class Demo
             AnsiConsole.Write(table);
             AnsiConsole.MarkupLine("IQ with chi2 is cross-entropy plus alpha/4 * mean(logits^2); the other divergences reweight the target term by phi'(r_y), held constant.");
         }
+        if (quick) return 0;
+        return ShortStudy(folder, deviceName, outDir);
+    }
+
+    /// <summary>The demo's study: CE, focal and the four IQ divergences, 2 seeds, the small CNN, 3 epochs.</summary>
+    public static StudySpec StudySpecFor(string folder) => new()
+    {
+        Name = "LossLab demo: cross-entropy, focal and IQ Loss on Fashion-MNIST",
+        Datasets = ["fashion-mnist"],
+        Data = new() { ["fashion-mnist"] = folder },
+        Models = ["small_cnn"],
+        Losses =
+        [
+            new() { Name = "Cross-entropy", Spec = "cross_entropy" },
+            new() { Name = "Focal (gamma=3)", Spec = "focal:gamma=3" },
+            new() { Name = "IQ chi2", Spec = "iq:divergence=chi" },
+            new() { Name = "IQ reverse KL", Spec = "iq:divergence=kl" },
+            new() { Name = "IQ Jensen-Shannon", Spec = "iq:divergence=js" },
+            new() { Name = "IQ Hellinger", Spec = "iq:divergence=hellinger" },
+        ],
+        Seeds = [0, 1],
+        Training = new TrainConfig { Epochs = 3, BatchSize = 64, Lr = 0.05, Schedule = "cosine", TrainLimit = folder == FashionMnist.DebianFolder ? 5000 : 0, ValidationSize = 500 },
+        Evaluation = new StudyEvaluation { Ood = ["noise"], Shifts = ["gaussian_noise:3", "rotation:3"] },
+    };
+
+    private static int ShortStudy(string folder, string deviceName, string outDir)
+    {
+        var spec = StudySpecFor(folder);
+        if (deviceName != "cpu") spec = spec with { Training = spec.Training with { Device = deviceName } };
+        var runner = new StudyRunner(spec, outDir, RunEvaluator.ForStudy(spec));
+        AnsiConsole.WriteLine();
+        AnsiConsole.MarkupLine($"[bold]A short study[/]: {spec.Losses.Count} losses x {spec.Seeds.Count} seeds, small CNN, {spec.Training.Epochs} epochs{(spec.Training.TrainLimit > 0 ? $" on {spec.Training.TrainLimit} training images" : "")}; finished runs in {Markup.Escape(outDir)} are reused.");
+        runner.Run(new Progress<string>(line => Console.Out.WriteLine(line)));
+        string report = StudyReport.Write(spec, outDir, "losslab demo", StudyCommand.GitCommit());
+        var runs = StudyReport.Collect(spec, outDir);
+        var table = new Table().Border(TableBorder.Rounded).AddColumn("loss")
+            .AddColumn(new TableColumn("test error").RightAligned()).AddColumn(new TableColumn("NLL").RightAligned())
+            .AddColumn(new TableColumn("ECE").RightAligned()).AddColumn(new TableColumn("ECE after TS").RightAligned())
+            .AddColumn(new TableColumn("OOD AUROC (noise)").RightAligned()).AddColumn(new TableColumn("acc. under noise").RightAligned());
+        foreach (var loss in spec.Losses)
+        {
+            var rs = runs.Where(r => r.Run.Loss.Name == loss.Name).ToList();
+            if (rs.Count == 0) continue;
+            string M(Func<FinishedRun, double> f, string fmt) => Statistics.MeanCi(rs.Select(f).ToList()).Format(fmt);
+            table.AddRow(Markup.Escape(loss.Name), M(r => r.Evaluation.Test.Error, "P1"), M(r => r.Evaluation.Test.Calibration.Nll, "F3"),
+                M(r => r.Evaluation.Test.Calibration.Ece, "F3"), M(r => r.Evaluation.Test.CalibrationAfterTemperature?.Ece ?? double.NaN, "F3"),
+                M(r => r.Evaluation.Ood.GetValueOrDefault("noise")?.FirstOrDefault(o => o.Score == "msp")?.Auroc ?? double.NaN, "F3"),
+                M(r => r.Evaluation.Shifts.GetValueOrDefault("gaussian_noise:3")?.Accuracy ?? double.NaN, "P1"));
+        }
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine($"Mean over {spec.Seeds.Count} seeds ± 95% CI. Two seeds on a small sample are a demonstration, not evidence: `losslab study studies/fashion-mnist.json` runs the real comparison.");
+        AnsiConsole.MarkupLine($"Report with paired tests and pictures: [bold]{Markup.Escape(Path.GetFullPath(report))}[/] (figures in {Markup.Escape(Path.GetFullPath(Path.Combine(outDir, "figures")))})");
         return 0;
     }
 

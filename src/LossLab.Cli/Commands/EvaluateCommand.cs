@@ -82,7 +82,7 @@ internal static class EvaluateCommand
         }
     }
 
-    private static IEnumerable<string> Pictures(Evaluation ev, Tensor logits, Tensor? ood, string dir)
+    internal static IEnumerable<string> Pictures(Evaluation ev, Tensor logits, Tensor? ood, string dir)
     {
         var panels = new List<ScottPlot.Plot> { Charts.ReliabilityDiagram(ev.Calibration.Reliability, "Before temperature scaling") };
         if (ev.CalibrationAfterTemperature is { } after)

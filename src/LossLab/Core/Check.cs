@@ -112,7 +112,7 @@ public static partial class Check
             if (!keep.any().item<bool>()) return;
             t = t.masked_select(keep);
         }
-        long lo = t.min().item<long>(), hi = t.max().item<long>();
+        long lo = t.min().to_type(ScalarType.Int64).item<long>(), hi = t.max().to_type(ScalarType.Int64).item<long>();
         if (lo < 0 || hi >= numClasses)
         {
             string ign = ignoreIndex is long i ? $" (or {i}, the ignore_index)" : "";
