@@ -6,8 +6,12 @@ namespace LossLab.Benchmarks;
 
 /// <summary>
 /// ECE and AUROC over 10 million samples on the CPU: ECE of (N, 10) float32 softmax probabilities (the input a test
-/// set gives), AUROC of N float64 scores with 0/1 labels. The data are made once per run with a fixed seed.
+/// set gives), AUROC of N float64 scores with 0/1 labels. The data are made once per run with a fixed seed. In process:
+/// TorchSharp's native libraries are laid out for this project's own output, not for a generated one.
 /// </summary>
+[InProcess]
+[WarmupCount(2)]
+[IterationCount(10)]
 [MemoryDiagnoser(displayGenColumns: false)]
 public class MetricBenchmarks
 {

@@ -89,12 +89,16 @@ public static partial class Metrics
     {
         Check.ClassifierOutputs(probs, nameof(probs), labels, nameof(labels), owner);
         Check.Param(nBins >= 1, owner, "n_bins", ">= 1", nBins);
-        Check.InRange(probs, 0.0, 1.0, owner, nameof(probs));
         using var scope = NewDisposeScope();
         var p = probs.detach();
-        var values = p.max(1).values;
-        // max(dim) promises no tie rule; argmax returns the first maximal index.
-        var pred = p.argmax(1);
+        // One vectorised min/max (NaN propagates); the full check, with its messages, only when it fails.
+        var (lo, hi) = torch.aminmax(p);
+        if (!(lo.to_type(ScalarType.Float64).item<double>() >= 0 && hi.to_type(ScalarType.Float64).item<double>() <= 1))
+            Check.InRange(probs, 0.0, 1.0, owner, nameof(probs));
+        var top = p.max(1);
+        var values = top.values;
+        // The CPU kernel of max(dim) keeps the first index of a tied maximum; elsewhere argmax, which promises it.
+        var pred = p.device_type == DeviceType.CPU ? top.indexes : p.argmax(1);
         var correct = pred.eq(labels.detach().to_type(ScalarType.Int64)).to_type(ScalarType.Float64);
         return (values.to_type(ScalarType.Float64).MoveToOuterDisposeScope(), correct.MoveToOuterDisposeScope());
     }

@@ -24,7 +24,12 @@ internal static class MetricKernels
     public static ReadOnlySpan<T> Span<T>(Tensor t) where T : unmanaged
     {
         if (t.numel() == 0) return ReadOnlySpan<T>.Empty;
-        nint address = t.storage<T>().data_ptr() + (nint)(t.storage_offset() * Unsafe.SizeOf<T>());
+        nint address;
+        using (var storage = t.storage<T>())
+        {
+            // The storage object is only a view; the memory stays the tensor's.
+            address = storage.data_ptr() + (nint)(t.storage_offset() * Unsafe.SizeOf<T>());
+        }
         ref T first = ref Unsafe.AddByteOffset(ref Unsafe.NullRef<T>(), address);
         return MemoryMarshal.CreateReadOnlySpan(ref first, checked((int)t.numel()));
     }
@@ -121,37 +126,96 @@ internal static class MetricKernels
     /// </summary>
     public static (double[] fps, double[] tps)? BinaryCurve(Tensor scores, Tensor labels)
     {
-        if (!Readable(scores) || !Readable(labels) || scores.dtype is not (ScalarType.Float32 or ScalarType.Float64)) return null;
-        long n = scores.shape[0];
-        if (n > int.MaxValue / 2) return null;
-        var pos = PositiveMask(labels);
-        if (pos is null) return null;
-        int positives = 0;
-        foreach (bool b in pos) if (b) positives++;
-        var posKeys = new ulong[positives];
-        var negKeys = new ulong[n - positives];
-        FillKeys(scores, pos, posKeys, negKeys);
-        // The two sorts are independent: one per core.
-        Parallel.Invoke(() => RadixSort(posKeys), () => RadixSort(negKeys));
+        using var sorted = SortedByClass(scores, labels);
+        if (sorted is null) return null;
+        var fps = new List<double>();
+        var tps = new List<double>();
+        sorted.Walk((fp, tp) => { fps.Add(fp); tps.Add(tp); });
+        return (fps.ToArray(), tps.ToArray());
+    }
 
-        // Walk both from the largest key down; every distinct key closes a group.
-        var fps = new double[n];
-        var tps = new double[n];
-        int groups = 0;
-        int ip = posKeys.Length - 1, ineg = negKeys.Length - 1;
-        long tp = 0, fp = 0;
-        while (ip >= 0 || ineg >= 0)
+    /// <summary>
+    /// AUROC from the binary curve without storing it: <c>sum_g (F_g - F_{g-1})(T_g + T_{g-1}) / (2 P N)</c>, each term
+    /// an integer below 2^53 and so is their sum, hence exact up to the one final division. Null when the inputs are not
+    /// readable in place or a class is absent.
+    /// </summary>
+    public static double? Auroc(Tensor scores, Tensor labels)
+    {
+        using var sorted = SortedByClass(scores, labels);
+        if (sorted is null || sorted.Positives == 0 || sorted.Negatives == 0) return null;
+        double area = 0;
+        long prevFp = 0, prevTp = 0;
+        sorted.Walk((fp, tp) =>
         {
-            ulong key = ip < 0 ? negKeys[ineg] : ineg < 0 ? posKeys[ip] : Math.Max(posKeys[ip], negKeys[ineg]);
-            while (ip >= 0 && posKeys[ip] == key) { tp++; ip--; }
-            while (ineg >= 0 && negKeys[ineg] == key) { fp++; ineg--; }
-            fps[groups] = fp;
-            tps[groups] = tp;
-            groups++;
+            area += (double)(fp - prevFp) * (tp + prevTp);
+            prevFp = fp;
+            prevTp = tp;
+        });
+        return area / (2.0 * sorted.Positives * (double)sorted.Negatives);
+    }
+
+    /// <summary>The scores of the positives and of the negatives as sorted keys, in pooled arrays.</summary>
+    private sealed class SortedKeys(ulong[] pos, int positives, ulong[] neg, int negatives) : IDisposable
+    {
+        public int Positives => positives;
+        public int Negatives => negatives;
+
+        /// <summary>Visits every distinct score from the largest down with the cumulative (false, true) positive counts.</summary>
+        public void Walk(Action<long, long> group)
+        {
+            int ip = positives - 1, ineg = negatives - 1;
+            long tp = 0, fp = 0;
+            while (ip >= 0 || ineg >= 0)
+            {
+                ulong key = ip < 0 ? neg[ineg] : ineg < 0 ? pos[ip] : Math.Max(pos[ip], neg[ineg]);
+                while (ip >= 0 && pos[ip] == key) { tp++; ip--; }
+                while (ineg >= 0 && neg[ineg] == key) { fp++; ineg--; }
+                group(fp, tp);
+            }
         }
-        Array.Resize(ref fps, groups);
-        Array.Resize(ref tps, groups);
-        return (fps, tps);
+
+        public void Dispose()
+        {
+            System.Buffers.ArrayPool<ulong>.Shared.Return(pos);
+            System.Buffers.ArrayPool<ulong>.Shared.Return(neg);
+        }
+    }
+
+    private static SortedKeys? SortedByClass(Tensor scores, Tensor labels)
+    {
+        if (!Readable(scores) || !Readable(labels) || scores.dtype is not (ScalarType.Float32 or ScalarType.Float64)) return null;
+        if (scores.dim() != 1 || labels.dim() != 1 || labels.shape[0] != scores.shape[0]) return null;
+        int n = checked((int)scores.shape[0]);
+        var pool = System.Buffers.ArrayPool<ulong>.Shared;
+        var posKeys = pool.Rent(Math.Max(n, 1));
+        var negKeys = pool.Rent(Math.Max(n, 1));
+        var (positives, negatives) = scores.dtype == ScalarType.Float64
+            ? Split<double>(scores, labels, posKeys, negKeys)
+            : Split<float>(scores, labels, posKeys, negKeys);
+        // The two sorts are independent: one per core.
+        Parallel.Invoke(() => RadixSort(posKeys, positives), () => RadixSort(negKeys, negatives));
+        return new SortedKeys(posKeys, positives, negKeys, negatives);
+    }
+
+    /// <summary>One pass: the key of every score into the positives' or the negatives' array by its label.</summary>
+    private static (int positives, int negatives) Split<T>(Tensor scores, Tensor labels, ulong[] posKeys, ulong[] negKeys) where T : unmanaged
+    {
+        var s = Span<T>(scores);
+        int ip = 0, ineg = 0;
+        switch (labels.dtype)
+        {
+            case ScalarType.Bool:
+                { var l = Span<bool>(labels); for (int i = 0; i < s.Length; i++) { ulong k = Key(ToDouble(s[i])); if (l[i]) posKeys[ip++] = k; else negKeys[ineg++] = k; } break; }
+            case ScalarType.Int64:
+                { var l = Span<long>(labels); for (int i = 0; i < s.Length; i++) { ulong k = Key(ToDouble(s[i])); if (l[i] == 1) posKeys[ip++] = k; else negKeys[ineg++] = k; } break; }
+            case ScalarType.Int32:
+                { var l = Span<int>(labels); for (int i = 0; i < s.Length; i++) { ulong k = Key(ToDouble(s[i])); if (l[i] == 1) posKeys[ip++] = k; else negKeys[ineg++] = k; } break; }
+            case ScalarType.Float64:
+                { var l = Span<double>(labels); for (int i = 0; i < s.Length; i++) { ulong k = Key(ToDouble(s[i])); if (l[i] == 1) posKeys[ip++] = k; else negKeys[ineg++] = k; } break; }
+            default:
+                { var l = Span<float>(labels); for (int i = 0; i < s.Length; i++) { ulong k = Key(ToDouble(s[i])); if (l[i] == 1) posKeys[ip++] = k; else negKeys[ineg++] = k; } break; }
+        }
+        return (ip, ineg);
     }
 
     /// <summary>
@@ -190,46 +254,6 @@ internal static class MetricKernels
         return valid ? ones : null;
     }
 
-    /// <summary>Positive = true (bool) or exactly 1 (numbers), as a bool per sample; null for an unreadable dtype.</summary>
-    private static bool[]? PositiveMask(Tensor labels)
-    {
-        long n = labels.shape[0];
-        var pos = new bool[n];
-        switch (labels.dtype)
-        {
-            case ScalarType.Bool: Span<bool>(labels).CopyTo(pos); break;
-            case ScalarType.Int64: { var l = Span<long>(labels); for (int i = 0; i < n; i++) pos[i] = l[i] == 1; break; }
-            case ScalarType.Int32: { var l = Span<int>(labels); for (int i = 0; i < n; i++) pos[i] = l[i] == 1; break; }
-            case ScalarType.Float64: { var l = Span<double>(labels); for (int i = 0; i < n; i++) pos[i] = l[i] == 1; break; }
-            case ScalarType.Float32: { var l = Span<float>(labels); for (int i = 0; i < n; i++) pos[i] = l[i] == 1; break; }
-            default: return null;
-        }
-        return pos;
-    }
-
-    private static void FillKeys(Tensor scores, bool[] pos, ulong[] posKeys, ulong[] negKeys)
-    {
-        int ip = 0, ineg = 0;
-        if (scores.dtype == ScalarType.Float64)
-        {
-            var s = Span<double>(scores);
-            for (int i = 0; i < s.Length; i++)
-            {
-                ulong k = Key(s[i]);
-                if (pos[i]) posKeys[ip++] = k; else negKeys[ineg++] = k;
-            }
-        }
-        else
-        {
-            var s = Span<float>(scores);
-            for (int i = 0; i < s.Length; i++)
-            {
-                ulong k = Key(s[i]);
-                if (pos[i]) posKeys[ip++] = k; else negKeys[ineg++] = k;
-            }
-        }
-    }
-
     /// <summary>
     /// The values of a 1-D float64 CPU tensor sorted ascending (-0 and +0 both as +0), by radix sort; null when the
     /// tensor cannot be read in place. No NaN (the caller has checked).
@@ -238,11 +262,12 @@ internal static class MetricKernels
     {
         if (!Readable(t) || t.dtype != ScalarType.Float64 || t.dim() != 1) return null;
         var s = Span<double>(t);
-        var keys = new ulong[s.Length];
+        var keys = System.Buffers.ArrayPool<ulong>.Shared.Rent(Math.Max(s.Length, 1));
         for (int i = 0; i < s.Length; i++) keys[i] = Key(s[i]);
-        RadixSort(keys);
-        var sorted = new double[keys.Length];
-        for (int i = 0; i < keys.Length; i++) sorted[i] = FromKey(keys[i]);
+        RadixSort(keys, s.Length);
+        var sorted = new double[s.Length];
+        for (int i = 0; i < sorted.Length; i++) sorted[i] = FromKey(keys[i]);
+        System.Buffers.ArrayPool<ulong>.Shared.Return(keys);
         return sorted;
     }
 
@@ -259,16 +284,16 @@ internal static class MetricKernels
         return (bits & 0x8000_0000_0000_0000UL) != 0 ? ~bits : bits | 0x8000_0000_0000_0000UL;
     }
 
-    /// <summary>LSD radix sort of 64-bit keys by bytes (8 passes), skipping bytes on which every key agrees.</summary>
-    private static void RadixSort(ulong[] keys)
+    /// <summary>LSD radix sort of the first <paramref name="n"/> keys by bytes (8 passes), skipping bytes on which every key agrees.</summary>
+    private static void RadixSort(ulong[] keys, int n)
     {
         const int radix = 256, passes = 8;
-        int n = keys.Length;
         if (n < 2) return;
         // All byte histograms in one read.
         var hist = new int[passes * radix];
-        foreach (ulong k in keys)
+        for (int i = 0; i < n; i++)
         {
+            ulong k = keys[i];
             hist[(int)(k & 0xFF)]++;
             hist[256 + (int)((k >> 8) & 0xFF)]++;
             hist[512 + (int)((k >> 16) & 0xFF)]++;
@@ -278,8 +303,10 @@ internal static class MetricKernels
             hist[1536 + (int)((k >> 48) & 0xFF)]++;
             hist[1792 + (int)(k >> 56)]++;
         }
+        var pool = System.Buffers.ArrayPool<ulong>.Shared;
+        var buffer = pool.Rent(n);
         var src = keys;
-        var dst = new ulong[n];
+        var dst = buffer;
         var offsets = new int[radix];
         for (int p = 0; p < passes; p++)
         {
@@ -295,5 +322,6 @@ internal static class MetricKernels
             (src, dst) = (dst, src);
         }
         if (!ReferenceEquals(src, keys)) Array.Copy(src, keys, n);
+        pool.Return(buffer);
     }
 }

@@ -29,6 +29,8 @@ public static partial class Metrics
     {
         const string name = "auroc";
         CheckBinaryScores(name, scores, labels, needPositives: true, needNegatives: true);
+        // On the CPU: the same trapezoidal sum over the same counts, taken while merging the sorted classes.
+        if (MetricKernels.Auroc(scores.detach(), labels.detach()) is double fast) return torch.tensor(fast, dtype: ScalarType.Float64);
         using var scope = NewDisposeScope();
         var (fps, tps) = BinaryCurve(scores, labels);
         var zero = torch.zeros(1, dtype: ScalarType.Float64, device: fps.device);

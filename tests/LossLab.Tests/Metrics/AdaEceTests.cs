@@ -104,6 +104,18 @@ public class AdaEceTests
     }
 
     [Fact]
+    public void ArgmaxTiesTakeTheFirstMaximum()
+    {
+        // tied maxima: the prediction is the first; one bin holds the second row only (the first is the minimum)
+        var p = new double[,] { { 0.4, 0.4, 0.2 }, { 0.1, 0.45, 0.45 } };
+        T.Close(Brute(p, new long[] { 0, 1 }, 1), LM.adaece(M(p), T.I64(0, 1), 1), 1e-14);
+        T.Close(0.5 * 0.55, LM.adaece(M(p), T.I64(0, 1), 1), 1e-14);
+        T.Close(0.5 * 0.45, LM.adaece(M(p), T.I64(0, 2), 1), 1e-14);
+        var d = LM.reliability_diagram(M(p), T.I64(1, 2), 2);
+        Assert.Equal(0.0, d.Accuracy.Sum());
+    }
+
+    [Fact]
     public void APerfectClassifierHasZeroError()
     {
         var p = new double[,] { { 1, 0 }, { 0, 1 }, { 1, 0 } };
