@@ -71,63 +71,35 @@ internal static class FusedCrossEntropy
             return new List<Tensor> { gi, null!, null!, null! };
         }
 
-        private static unsafe void RunFloat(Tensor x, Tensor y, Tensor grad, Tensor losses, long n, long c, double smoothing, double scale)
-        {
-            float* px = Native.Ptr<float>(x);
-            float* pg = Native.Ptr<float>(grad);
-            long* py = Native.Ptr<long>(y);
-            double* pl = Native.Ptr<double>(losses);
-            int cols = checked((int)c);
-            float onTarget = (float)(scale * (1 - smoothing)), uniform = (float)(scale * smoothing / c);
-            Rows(n, cols, (lo, hi) =>
-            {
-                for (long i = lo; i < hi; i++)
-                {
-                    var row = new ReadOnlySpan<float>(px + i * c, cols);
-                    var g = new Span<float>(pg + i * c, cols);
-                    float max = TensorPrimitives.Max(row);
-                    TensorPrimitives.Subtract(row, max, g);
-                    TensorPrimitives.Exp(g, g);
-                    double sum = TensorPrimitives.Sum<float>(g);
-                    double lse = max + Math.Log(sum);
-                    long t = py[i];
-                    double loss = lse - (1 - smoothing) * row[(int)t];
-                    if (smoothing > 0) loss -= smoothing * TensorPrimitives.Sum(row) / c;
-                    pl[i] = loss;
-                    float inv = (float)(scale / sum);
-                    TensorPrimitives.Multiply(g, inv, g);
-                    if (uniform != 0) TensorPrimitives.Add(g, -uniform, g);
-                    g[(int)t] -= onTarget;
-                }
-            });
-        }
+        private static unsafe void RunFloat(Tensor x, Tensor y, Tensor grad, Tensor losses, long n, long c, double smoothing, double scale) =>
+            Run(Native.Ptr<float>(x), Native.Ptr<float>(grad), Native.Ptr<long>(y), Native.Ptr<double>(losses), n, c, smoothing, scale);
 
-        private static unsafe void RunDouble(Tensor x, Tensor y, Tensor grad, Tensor losses, long n, long c, double smoothing, double scale)
+        private static unsafe void RunDouble(Tensor x, Tensor y, Tensor grad, Tensor losses, long n, long c, double smoothing, double scale) =>
+            Run(Native.Ptr<double>(x), Native.Ptr<double>(grad), Native.Ptr<long>(y), Native.Ptr<double>(losses), n, c, smoothing, scale);
+
+        /// <summary>The kernel for float or double rows; the loss is accumulated in double.</summary>
+        private static unsafe void Run<T>(T* px, T* pg, long* py, double* pl, long n, long c, double smoothing, double scale)
+            where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
         {
-            double* px = Native.Ptr<double>(x);
-            double* pg = Native.Ptr<double>(grad);
-            long* py = Native.Ptr<long>(y);
-            double* pl = Native.Ptr<double>(losses);
             int cols = checked((int)c);
-            double onTarget = scale * (1 - smoothing), uniform = scale * smoothing / c;
+            T onTarget = T.CreateTruncating(scale * (1 - smoothing)), uniform = T.CreateTruncating(scale * smoothing / c);
             Rows(n, cols, (lo, hi) =>
             {
                 for (long i = lo; i < hi; i++)
                 {
-                    var row = new ReadOnlySpan<double>(px + i * c, cols);
-                    var g = new Span<double>(pg + i * c, cols);
-                    double max = TensorPrimitives.Max(row);
+                    var row = new ReadOnlySpan<T>(px + i * c, cols);
+                    var g = new Span<T>(pg + i * c, cols);
+                    T max = TensorPrimitives.Max(row);
                     TensorPrimitives.Subtract(row, max, g);
                     TensorPrimitives.Exp(g, g);
-                    double sum = TensorPrimitives.Sum<double>(g);
-                    double lse = max + Math.Log(sum);
+                    double sum = double.CreateTruncating(TensorPrimitives.Sum<T>(g));
+                    double lse = double.CreateTruncating(max) + Math.Log(sum);
                     long t = py[i];
-                    double loss = lse - (1 - smoothing) * row[(int)t];
-                    if (smoothing > 0) loss -= smoothing * TensorPrimitives.Sum(row) / c;
+                    double loss = lse - (1 - smoothing) * double.CreateTruncating(row[(int)t]);
+                    if (smoothing > 0) loss -= smoothing * double.CreateTruncating(TensorPrimitives.Sum(row)) / c;
                     pl[i] = loss;
-                    double inv = scale / sum;
-                    TensorPrimitives.Multiply(g, inv, g);
-                    if (uniform != 0) TensorPrimitives.Add(g, -uniform, g);
+                    TensorPrimitives.Multiply(g, T.CreateTruncating(scale / sum), g);
+                    if (uniform != T.Zero) TensorPrimitives.Add(g, -uniform, g);
                     g[(int)t] -= onTarget;
                 }
             });
