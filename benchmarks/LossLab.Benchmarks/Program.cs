@@ -4,7 +4,7 @@ using BenchmarkDotNet.Running;
 namespace LossLab.Benchmarks;
 
 /// <summary>
-/// Benchmarks of LossLab's metrics. <c>dotnet run -c Release --project benchmarks/LossLab.Benchmarks -- --filter '*Metric*'</c>
+/// Benchmarks of LossLab's metrics and fused losses. <c>dotnet run -c Release --project benchmarks/LossLab.Benchmarks -- --filter '*Metric*'</c>
 /// runs them under BenchmarkDotNet; <c>-- --quick</c> times each once with a stopwatch (a smoke check, not a measurement).
 /// </summary>
 public static class Program
@@ -23,6 +23,16 @@ public static class Program
                 Console.WriteLine($"{name}: {sw.Elapsed.TotalMilliseconds:0} ms (value {v:R})");
             }
             b.Cleanup();
+            var ce = new CrossEntropyBenchmarks { N = 4096, C = 1000 };
+            ce.Setup();
+            foreach (var (name, f) in new (string, Func<double>)[] { ("CE libtorch 4096x1000", ce.Libtorch), ("CE fused 4096x1000", ce.Fused) })
+            {
+                for (int i = 0; i < 3; i++) f();
+                var sw = Stopwatch.StartNew();
+                for (int i = 0; i < 20; i++) f();
+                Console.WriteLine($"{name}: {sw.Elapsed.TotalMilliseconds / 20:0.00} ms (bandwidth floor at 22 GB/s: {2.0 * 4096 * 1000 * 4 / 22e9 * 1e3:0.00} ms)");
+            }
+            ce.Cleanup();
             return 0;
         }
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
