@@ -59,6 +59,11 @@ internal static class StudyCommand
             errors.WriteLine("losslab study: " + e.Message);
             return 2;
         }
+        catch (AggregateException e) when (e.InnerExceptions.All(i => i is ArgumentException or FormatException or FileNotFoundException or InvalidDataException or InvalidOperationException))
+        {
+            foreach (var i in e.InnerExceptions) errors.WriteLine("losslab study: " + i.Message);
+            return 2;
+        }
     }
 
     /// <summary>The commit of the source tree the tool runs from, when it is a git checkout (for the report).</summary>

@@ -50,10 +50,19 @@ public static class StudyReport
         var md = new StringBuilder();
         md.AppendLine($"# {spec.Name}");
         md.AppendLine();
-        md.AppendLine($"Produced by `{command}`{(commit is null ? "" : $" at commit `{commit}`")}, {DateTime.UtcNow:yyyy-MM-dd}. {runs.Count} of {expected} runs finished.");
+        var failures = spec.Expand(root).Where(r => File.Exists(r.FailureFile)).ToList();
+        md.AppendLine($"Produced by `{command}`{(commit is null ? "" : $" at commit `{commit}`")}, {DateTime.UtcNow:yyyy-MM-dd}. {runs.Count} of {expected} runs finished{(failures.Count > 0 ? $", {failures.Count} failed (below)" : "")}.");
         md.AppendLine($"Recipe: {spec.Training.Epochs} epochs, batch {spec.Training.BatchSize}, SGD lr {spec.Training.Lr} (momentum {spec.Training.Momentum}, weight decay {spec.Training.WeightDecay}), schedule {spec.Training.Schedule}{(spec.Training.Augment ? ", crop and flip" : "")}; seeds {string.Join(", ", spec.Seeds)}.");
         md.AppendLine("Every number is the mean over seeds ± the half-width of its 95% confidence interval (Student t, n - 1 degrees of freedom).");
         md.AppendLine();
+        if (failures.Count > 0)
+        {
+            md.AppendLine("**Runs that failed** (their loss became non-finite during training; they are left out of every table below, and count against their loss):");
+            md.AppendLine();
+            foreach (var f in failures)
+                md.AppendLine($"- {f.Loss.Name}, {f.Dataset} / {f.Model}, seed {f.Seed}: {File.ReadAllText(f.FailureFile).Trim()}");
+            md.AppendLine();
+        }
         if (runs.Count == 0)
         {
             md.AppendLine("No run has finished yet.");

@@ -40,28 +40,41 @@ public sealed class StudyRunner
     /// <param name="trainProgress">Receives training progress of the run in flight (null: none).</param>
     /// <param name="onlyIndex">Run only this combination.</param>
     /// <param name="cancel">Stops between steps; finished runs and checkpoints stay valid.</param>
-    /// <returns>How many runs were trained now and how many were already finished.</returns>
+    /// <returns>How many runs were trained now and how many were finished (or failed) before. Runs whose loss diverged
+    /// are recorded in a <c>failed</c> file, reported, and not retried (delete the file to retry).</returns>
     public (int Trained, int Skipped) Run(IProgress<string>? log = null, Func<StudyRun, IProgress<TrainProgress>?>? trainProgress = null, int? onlyIndex = null, CancellationToken cancel = default)
     {
         Directory.CreateDirectory(root);
         RunFiles.WriteAtomically(Path.Combine(root, "study.json"), spec.ToJson());
         var runs = Runs.Where(r => onlyIndex is null || r.Index == onlyIndex).ToList();
         if (onlyIndex is not null && runs.Count == 0) throw new ArgumentException($"the study has {Runs.Count} runs; index {onlyIndex} is not one of them");
-        int trained = 0, skipped = 0;
+        int trained = 0, skipped = 0, failed = 0;
         if (spec.Parallel > 1) torch.set_num_threads(Math.Max(1, Environment.ProcessorCount / spec.Parallel));
         var options = new ParallelOptions { MaxDegreeOfParallelism = spec.Parallel, CancellationToken = cancel };
         Parallel.ForEach(runs, options, run =>
         {
-            if (File.Exists(run.EvaluationFile))
+            if (File.Exists(run.EvaluationFile) || File.Exists(run.FailureFile))
             {
                 Interlocked.Increment(ref skipped);
-                log?.Report($"[{run.Index + 1}/{Runs.Count}] {Describe(run)}: finished before, skipped");
+                log?.Report($"[{run.Index + 1}/{Runs.Count}] {Describe(run)}: {(File.Exists(run.EvaluationFile) ? "finished" : "failed")} before, skipped");
                 return;
             }
             log?.Report($"[{run.Index + 1}/{Runs.Count}] {Describe(run)}: {(File.Exists(Path.Combine(run.Folder, "last.ckpt")) ? "resuming" : "training")}");
             using var data = DatasetCatalog.Load(run.Config.Dataset, run.Config.DataDir, run.Config.ValidationSize, run.Seed, run.Config.TrainLimit);
             var trainer = new Trainer(run.Config, data, run.Folder);
-            var history = trainer.Run(resume: true, progress: trainProgress?.Invoke(run), cancel: cancel);
+            IReadOnlyList<EpochMetrics> history;
+            try
+            {
+                history = trainer.Run(resume: true, progress: trainProgress?.Invoke(run), cancel: cancel);
+            }
+            catch (InvalidOperationException e) when (e.Message.Contains("the loss is", StringComparison.Ordinal))
+            {
+                // a diverged run is a result of the study, not a crash of it: recorded, reported, not retried
+                RunFiles.WriteAtomically(run.FailureFile, e.Message + "\n");
+                Interlocked.Increment(ref failed);
+                log?.Report($"[{run.Index + 1}/{Runs.Count}] {Describe(run)}: FAILED, {e.Message}");
+                return;
+            }
             var device = torch.device(run.Config.Device);
             using var model = ModelCatalog.Create(run.Config.Model, data.Channels, data.ImageSize, data.NumClasses);
             model.to(device);

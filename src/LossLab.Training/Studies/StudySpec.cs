@@ -171,4 +171,7 @@ public sealed record StudyRun(int Index, string Dataset, string Model, StudyLoss
 {
     /// <summary>evaluation.json in the run folder: written last, so its presence marks a finished run.</summary>
     public string EvaluationFile => Path.Combine(Folder, "evaluation.json");
+
+    /// <summary>failed in the run folder: the reason a run could not finish (its loss diverged).</summary>
+    public string FailureFile => Path.Combine(Folder, "failed");
 }

@@ -24,6 +24,26 @@ public sealed class StudyRunnerTests : IDisposable
     };
 
     [Fact]
+    public void ARunWhoseLossDivergesIsRecordedAsFailedAndTheStudyGoesOn()
+    {
+        var spec = Tiny() with
+        {
+            Losses = [new() { Name = "CE", Spec = "cross_entropy" }, new() { Name = "Exploding", Spec = "1e38*cross_entropy" }],
+            Seeds = [0],
+            Evaluation = new StudyEvaluation(),
+        };
+        var runner = new StudyRunner(spec, dir, RunEvaluator.ForStudy(spec));
+        var (trained, skipped) = runner.Run();
+        Assert.Equal((1, 0), (trained, skipped));
+        Assert.True(File.Exists(runner.Runs[1].FailureFile));
+        Assert.Contains("the loss is", File.ReadAllText(runner.Runs[1].FailureFile));
+        Assert.Equal((0, 2), new StudyRunner(spec, dir, RunEvaluator.ForStudy(spec)).Run());
+        string report = File.ReadAllText(StudyReport.Write(spec, dir, "test", null));
+        Assert.Contains("1 failed (below)", report);
+        Assert.Contains("- Exploding, fashion-mnist / small_cnn, seed 0:", report);
+    }
+
+    [Fact]
     public void RunningAgainSkipsFinishedRunsAndRedoesOnlyTheUnfinishedOne()
     {
         var spec = Tiny();
