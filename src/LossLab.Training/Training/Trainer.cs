@@ -32,6 +32,23 @@ public sealed class Trainer
     /// <summary>The run's files.</summary>
     public RunFiles Files => files;
 
+    private static readonly object InitLock = new();
+
+    /// <summary>
+    /// The model, initialised from the run's seed. Initialisation draws from TorchSharp's global generator, so seeding
+    /// and drawing happen under a process-wide lock: runs trained in parallel (a study's parallel option) cannot
+    /// interleave their draws. Code elsewhere in the process that draws from the global generator at the same moment
+    /// still can; LossLab's own training draws only from explicit generators.
+    /// </summary>
+    public static nn.Module<Tensor, Tensor> CreateModel(TrainConfig config, TrainingData data)
+    {
+        lock (InitLock)
+        {
+            torch.manual_seed(config.Seed);
+            return ModelCatalog.Create(config.Model, data.Channels, data.ImageSize, data.NumClasses);
+        }
+    }
+
     /// <summary>The seed of an epoch's shuffling and augmentation.</summary>
     public static ulong EpochSeed(int seed, int epoch) => (ulong)((long)seed * 1_000_003L + epoch * 7919L + 12345L);
 
@@ -46,8 +63,7 @@ public sealed class Trainer
     {
         var device = torch.device(config.Device);
         var lossFn = LossCatalog.CreateTrainingLoss(config.Loss);
-        torch.manual_seed(config.Seed);
-        using var model = ModelCatalog.Create(config.Model, data.Channels, data.ImageSize, data.NumClasses);
+        using var model = CreateModel(config, data);
         model.to(device);
         using var optimizer = torch.optim.SGD(model.parameters(), config.Lr, momentum: config.Momentum, weight_decay: config.WeightDecay, nesterov: config.Nesterov);
 

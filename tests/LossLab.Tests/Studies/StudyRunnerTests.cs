@@ -5,6 +5,7 @@ using Xunit;
 
 namespace LossLab.Tests.Studies;
 
+[Collection(Support.GlobalRngCollection.Name)]
 public sealed class StudyRunnerTests : IDisposable
 {
     private readonly string dir = Directory.CreateTempSubdirectory("losslab-study-").FullName;

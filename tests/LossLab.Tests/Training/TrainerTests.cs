@@ -8,6 +8,7 @@ using static TorchSharp.torch;
 
 namespace LossLab.Tests.Training;
 
+[Collection(Support.GlobalRngCollection.Name)]
 public sealed class TrainerTests : IDisposable
 {
     private readonly string dir = Directory.CreateTempSubdirectory("losslab-train-").FullName;
