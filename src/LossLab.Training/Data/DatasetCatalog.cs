@@ -19,9 +19,7 @@ public static class DatasetCatalog
         var info = Datasets.Get(name);
         string dir = folder ?? DefaultFolder(name)
             ?? throw new ArgumentException($"no folder given for dataset '{name}' and none found; pass --data DIR ({info.Title}: {info.Files}; {info.Url})");
-        long trainCount;
-        using (var probe = Datasets.LoadSplit(info.Name, dir, "train")) trainCount = probe.Count;
-        var splits = Datasets.Load(info.Name, dir, seed, Math.Max(1, Math.Min(validationSize, trainCount / 10)));
+        var splits = Datasets.Load(info.Name, dir, seed, n => Math.Max(1, Math.Min(validationSize, n / 10)));
         var train = splits.Train;
         if (trainLimit > 0 && trainLimit < train.Count)
         {

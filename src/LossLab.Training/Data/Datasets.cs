@@ -74,6 +74,13 @@ public static class Datasets
     public static DataSplits Load(string name, string folder, long seed = 0, long? validationCount = null)
     {
         var info = Get(name);
+        return Load(info.Name, folder, seed, n => validationCount ?? Math.Max(1, Math.Min(info.ValidationCount, n / 10)));
+    }
+
+    /// <summary>As <see cref="Load(string, string, long, long?)"/>, with the validation size a function of the training set's size.</summary>
+    public static DataSplits Load(string name, string folder, long seed, Func<long, long> validationCount)
+    {
+        var info = Get(name);
         var train = LoadSplit(info.Name, folder, "train");
         ImageSet test;
         try
@@ -85,7 +92,6 @@ public static class Datasets
             train.Dispose();
             throw;
         }
-        long v = validationCount ?? Math.Max(1, Math.Min(info.ValidationCount, train.Count / 10));
-        return Split.Of(train, test, v, seed);
+        return Split.Of(train, test, validationCount(train.Count), seed);
     }
 }
