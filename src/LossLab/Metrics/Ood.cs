@@ -206,7 +206,18 @@ public static partial class Metrics
     }
 }
 
-internal sealed class AurocDefinition : MetricDefinition
+/// <summary>A parameterless metric of (scores, labels): its inputs.</summary>
+internal abstract class ScoreLabelMetricDefinition : MetricDefinition
+{
+    public override IReadOnlyList<ParamSpec> Parameters { get; } = [];
+    public override IReadOnlyList<InputSpec> Inputs { get; } =
+    [
+        InputSpec.Data("scores", "(N) scores, higher = positive"),
+        InputSpec.Data("labels", "(N) binary labels, 1 = positive"),
+    ];
+}
+
+internal sealed class AurocDefinition : ScoreLabelMetricDefinition
 {
     public override string Name => "auroc";
     public override string Family => "ood";
@@ -214,17 +225,11 @@ internal sealed class AurocDefinition : MetricDefinition
     public override string Math => "AUROC = P(s+ > s-) + P(s+ = s-)/2 = sum_g (F_g - F_{g-1})(T_g + T_{g-1}) / (2 P N) over distinct thresholds";
     public override string Reference => "scikit-learn roc_auc_score; Hendrycks & Gimpel 2017, A Baseline for Detecting Misclassified and Out-of-Distribution Examples";
     public override string Function => "Metrics.auroc";
-    public override IReadOnlyList<ParamSpec> Parameters { get; } = [];
-    public override IReadOnlyList<InputSpec> Inputs { get; } =
-    [
-        InputSpec.Data("scores", "(N) scores, higher = positive"),
-        InputSpec.Data("labels", "(N) binary labels, 1 = positive"),
-    ];
 
     public override Tensor Compute(LossInputs x, LossParameters p) => Metrics.auroc(x.Required("scores"), x.Required("labels"));
 }
 
-internal sealed class AuprDefinition : MetricDefinition
+internal sealed class AuprDefinition : ScoreLabelMetricDefinition
 {
     public override string Name => "aupr";
     public override string Family => "ood";
@@ -232,12 +237,6 @@ internal sealed class AuprDefinition : MetricDefinition
     public override string Math => "AP = sum_n (R_n - R_{n-1}) P_n over distinct thresholds in decreasing order, R_0 = 0";
     public override string Reference => "scikit-learn average_precision_score; Hendrycks & Gimpel 2017";
     public override string Function => "Metrics.aupr";
-    public override IReadOnlyList<ParamSpec> Parameters { get; } = [];
-    public override IReadOnlyList<InputSpec> Inputs { get; } =
-    [
-        InputSpec.Data("scores", "(N) scores, higher = positive"),
-        InputSpec.Data("labels", "(N) binary labels, 1 = positive"),
-    ];
 
     public override Tensor Compute(LossInputs x, LossParameters p) => Metrics.aupr(x.Required("scores"), x.Required("labels"));
 }

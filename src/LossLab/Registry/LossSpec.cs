@@ -9,28 +9,13 @@ namespace LossLab.Registry;
 public sealed record LossSpec(string Name, IReadOnlyDictionary<string, string> Params)
 {
     /// <summary>Parses a spec string.</summary>
-    /// <exception cref="FormatException">The text is not of the form <c>name[:key=value[,key=value...]]</c>.</exception>
+    /// <exception cref="FormatException">The text is not of the form <c>name[:key=value[,key=value...]]</c> (or <c>name(key=value,...)</c>).</exception>
     public static LossSpec Parse(string spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
         string s = spec.Trim();
         if (s.Length == 0) throw new FormatException("empty loss spec; expected name[:key=value,...], e.g. focal:gamma=3");
-        int colon = s.IndexOf(':');
-        string name = (colon < 0 ? s : s[..colon]).Trim();
-        if (name.Length == 0) throw new FormatException($"loss spec '{spec}' has no name; expected name[:key=value,...]");
-        var ps = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (colon >= 0)
-        {
-            foreach (var part in s[(colon + 1)..].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            {
-                int eq = part.IndexOf('=');
-                if (eq <= 0 || eq == part.Length - 1)
-                    throw new FormatException($"loss spec '{spec}': '{part}' is not key=value");
-                string key = part[..eq].Trim();
-                if (ps.ContainsKey(key)) throw new FormatException($"loss spec '{spec}': parameter '{key}' is given twice");
-                ps[key] = part[(eq + 1)..].Trim();
-            }
-        }
+        var (name, ps) = Composite.CompositeSpec.ParseLoss(spec, s, detach: null);
         return new LossSpec(name, ps);
     }
 

@@ -16,6 +16,23 @@ public class RegistryTests
         Assert.Throws<FormatException>(() => LossSpec.Parse("focal:gamma"));
         Assert.Throws<FormatException>(() => LossSpec.Parse("focal:gamma=1,gamma=2"));
         Assert.Throws<FormatException>(() => LossSpec.Parse(":gamma=1"));
+        Assert.Throws<FormatException>(() => LossSpec.Parse("   "));
+    }
+
+    [Fact]
+    public void SingleSpecsParseAsTheCompositeParserParsesATerm()
+    {
+        // the call form and a schedule whose commas sit inside parentheses, as in composite specs
+        var call = LossSpec.Parse("focal(gamma=3, alpha=0.25)");
+        Assert.Equal("focal", call.Name);
+        Assert.Equal(new[] { "alpha", "gamma" }, call.Params.Keys.Order());
+        var scheduled = LossSpec.Parse("vae_elbo:beta=anneal(0,1,10000),reduction=sum");
+        Assert.Equal("anneal(0,1,10000)", scheduled.Params["beta"]);
+        Assert.Equal("sum", scheduled.Params["reduction"]);
+        var ex = Assert.Throws<FormatException>(() => LossSpec.Parse("focal:gamma=3,=2"));
+        Assert.Contains("'=2' is not key=value", ex.Message);
+        Assert.Throws<FormatException>(() => LossSpec.Parse("focal(gamma=3"));
+        Assert.Throws<FormatException>(() => LossSpec.Parse("fo cal"));
     }
 
     [Fact]

@@ -52,6 +52,18 @@ public static class CompositeSpec
         else if (stars.Count == 1) loss = text;
         else throw new FormatException($"loss spec '{spec}': term '{text}' has more than one '*'");
 
+        var detach = new List<string>();
+        var (name, ps) = ParseLoss(spec, loss, detach);
+        return new CompositeTerm(weight, name, ps, detach);
+    }
+
+    /// <summary>
+    /// Parses one loss written <c>name</c>, <c>name:key=value,...</c> or <c>name(key=value,...)</c> (commas inside a
+    /// schedule's parentheses do not split). With <paramref name="detach"/> given, the <c>detach</c> parameter's inputs
+    /// (separated by <c>;</c>) go there instead of into the parameters. <see cref="LossSpec.Parse"/> uses this too.
+    /// </summary>
+    internal static (string Name, Dictionary<string, string> Params) ParseLoss(string spec, string loss, List<string>? detach)
+    {
         string name;
         string paramText;
         int paren = loss.IndexOf('('), colon = loss.IndexOf(':');
@@ -61,7 +73,7 @@ public static class CompositeSpec
             name = loss[..paren].Trim();
             paramText = loss[(paren + 1)..^1];
         }
-        else if (colon > 0)
+        else if (colon >= 0)
         {
             name = loss[..colon].Trim();
             paramText = loss[(colon + 1)..];
@@ -72,10 +84,9 @@ public static class CompositeSpec
             paramText = "";
         }
         if (name.Length == 0 || !name.All(c => char.IsLetterOrDigit(c) || c == '_'))
-            throw new FormatException($"loss spec '{spec}': '{name}' is not a loss name");
+            throw new FormatException($"loss spec '{spec}': '{name}' is not a loss name; expected name[:key=value,...], e.g. focal:gamma=3");
 
         var ps = new Dictionary<string, string>(StringComparer.Ordinal);
-        var detach = new List<string>();
         foreach (var part in SplitTopLevel(paramText, ','))
         {
             if (part.Trim().Length == 0) continue;
@@ -84,10 +95,10 @@ public static class CompositeSpec
                 throw new FormatException($"loss spec '{spec}': '{part.Trim()}' is not key=value");
             string key = part[..eq].Trim(), value = part[(eq + 1)..].Trim();
             if (value.Length == 0) throw new FormatException($"loss spec '{spec}': '{part.Trim()}' has no value");
-            if (key == "detach") { detach.AddRange(value.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)); continue; }
+            if (key == "detach" && detach is not null) { detach.AddRange(value.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)); continue; }
             if (!ps.TryAdd(key, value)) throw new FormatException($"loss spec '{spec}': parameter '{key}' of {name} is given twice");
         }
-        return new CompositeTerm(weight, name, ps, detach);
+        return (name, ps);
     }
 
     /// <summary>Splits on a separator outside parentheses.</summary>
