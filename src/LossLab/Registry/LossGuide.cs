@@ -88,10 +88,13 @@ public static class LossGuide
             new("ppo", "on-policy policy optimisation: clipped ratio, value loss, entropy bonus"),
             new("sac_actor", "continuous control off-policy, with sac_critic and sac_temperature"),
             new("dqn", "discrete actions, off-policy; double-DQN targets by option"),
+            new("count_bonus:beta=0.01", "sparse rewards: a count-based exploration bonus beta / sqrt(n) over SimHash codes (or the curiosity of icm, rnd)"),
+            new("contrastive_model:mode=spr", "learning from pixels: an auxiliary encoder objective (SPR; mode=curl, temporal_contrastive, reward_prediction, inverse_dynamics)"),
         ],
         [
             new("No entropy term: the policy collapses to one action early and stops exploring", "keep an entropy bonus (entropy_coef)", "actor_critic"),
             new("Non-stationary value targets computed from the network being trained", "hold the targets (a target network); DQN's targets are held terms", "dqn"),
+            new("A forward model trained through its own target features: the encoder collapses them and curiosity vanishes", "hold the target features and train the encoder with inverse dynamics", "forward_dynamics:hold_features=true"),
         ]),
         new("alignment", "Aligning language models to preferences",
         [
@@ -117,9 +120,12 @@ public static class LossGuide
             new("novelty", "reward behaviours far from an archive (novelty search)"),
             new("dpp_diversity", "a population-level diversity bonus (log-det of a kernel)"),
             new("exploitability", "measure how far a population's mixture is from Nash (PSRO)"),
+            new("aurora", "quality-diversity without hand-made descriptors: learn them with an autoencoder (AURORA), novelty over them"),
+            new("fictitious_play", "two-player games: best-respond to the opponent's average strategy (regret or cross-entropy)"),
         ],
         [
             new("Optimising the objective alone in deceptive problems: the search converges to a local optimum", "add novelty or a QD archive (MapElitesArchive)", "novelty"),
+            new("Best-responding to the opponent's latest strategy: play cycles (rock-paper-scissors)", "best-respond to its average strategy (fictitious play)", "fictitious_play"),
         ]),
     ];
 
