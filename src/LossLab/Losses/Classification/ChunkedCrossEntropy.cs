@@ -91,7 +91,7 @@ internal sealed class ChunkedCrossEntropyFunction : autograd.SingleTensorFunctio
             using var inner = NewDisposeScope();
             lse.narrow(0, start, length).copy_(input.narrow(0, start, length).logsumexp(1));
         }
-        var loss = SoftmaxRows.RowLoss(input, lse, safe, valid, wy, eps, w);
+        var loss = SoftmaxRows.RowLoss(lse, SoftmaxRows.Pieces(input, safe, eps, w), valid, wy, eps, w, v);
         var den = wy.sum();
         Tensor result = reduction switch
         {

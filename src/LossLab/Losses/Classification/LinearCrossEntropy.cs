@@ -201,13 +201,16 @@ internal sealed class LinearCrossEntropyFunction : autograd.SingleTensorFunction
                 tanh = z.div_(opt.Softcap).tanh_();
                 z = tanh * opt.Softcap;
             }
-            var lse = z.logsumexp(1);
+            // One (chunk, V) block: shifted by the row max in place, the loss's pieces read, then exponentiated in place.
+            z.sub_(z.amax(new long[] { 1 }, keepdim: true));
+            var pieces = SoftmaxRows.Pieces(z, ys, opt.Eps, null);
+            var sumExp = z.exp_().sum(1);
             var vf = validF.narrow(0, start, length);
-            loss.narrow(0, start, length).copy_(SoftmaxRows.RowLoss(z, lse, ys, valid.narrow(0, start, length), vf, opt.Eps, null));
+            loss.narrow(0, start, length).copy_(SoftmaxRows.RowLoss(sumExp.log(), pieces, valid.narrow(0, start, length), vf, opt.Eps, null, v));
             if (rowScale is null || grads is null) continue;
 
             var s = rowScale.narrow(0, start, length);
-            SoftmaxRows.ToGradient(z, lse, ys, s, s * (1 - opt.Eps), opt.Eps > 0 ? s * (opt.Eps / v) : null, null);
+            SoftmaxRows.ExpToGradient(z, sumExp, ys, s, s * (1 - opt.Eps), opt.Eps > 0 ? s * (opt.Eps / v) : null, null);
             if (tanh is not null) z.mul_(tanh.mul_(tanh).neg_().add_(1.0));                  // d(c tanh(z / c))/dz = 1 - tanh^2
             var g = z.dtype == hidden.dtype ? z : z.to_type(hidden.dtype);
             grads.Hidden?.narrow(0, start, length).addmm_(g, weight);

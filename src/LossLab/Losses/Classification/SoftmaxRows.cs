@@ -26,28 +26,38 @@ internal static class SoftmaxRows
     }
 
     /// <summary>
-    /// Per-row class-index cross-entropy from logits <paramref name="x"/> (R, V) and their row logsumexp
-    /// <paramref name="lse"/> (R): <c>(1 - eps) * wy * (lse - x[y]) + valid * eps / V * sum_c w[c] (lse - x[c])</c>,
-    /// 0 on rows that are not <paramref name="valid"/>. Only (R)-sized temporaries: no (R, V) block is made.
+    /// What the loss needs of a block of logits <paramref name="x"/> (R, V) besides its logsumexp: <c>x[i, y_i]</c>
+    /// and, with label smoothing, <c>sum_c w[c] x[i, c] / V</c> (the row mean without class weights). The loss is
+    /// invariant to shifting a row by a constant, so these may be taken from shifted logits together with the shifted
+    /// logsumexp. Only (R)-sized results: no (R, V) temporary.
     /// </summary>
-    /// <param name="x">Logits (R, V).</param>
-    /// <param name="lse">Their logsumexp over dimension 1 (R).</param>
-    /// <param name="safeTarget">Class indices (R), int64, with ignored rows pointing at any valid class.</param>
+    public static (Tensor Picked, Tensor? Smooth) Pieces(Tensor x, Tensor safeTarget, double eps, Tensor? weight)
+    {
+        var picked = x.gather(1, safeTarget.unsqueeze(1)).squeeze(1);
+        if (eps <= 0) return (picked, null);
+        return (picked, weight is null ? x.mean(new long[] { 1 }) : x.mv(weight) / x.shape[1]);
+    }
+
+    /// <summary>
+    /// Per-row class-index cross-entropy from the row logsumexp <paramref name="lse"/> (R) and the
+    /// <see cref="Pieces"/> of the same logits: <c>(1 - eps) * wy * (lse - x[y]) + eps / V * sum_c w[c] (lse - x[c])</c>,
+    /// 0 on rows that are not <paramref name="valid"/>.
+    /// </summary>
+    /// <param name="lse">The logits' logsumexp over dimension 1 (R).</param>
+    /// <param name="pieces">Their <see cref="Pieces"/>.</param>
     /// <param name="valid">Whether each row counts (R), bool.</param>
     /// <param name="wy">The weight of each row's target class, 0 on rows that do not count (R); 1 without class weights.</param>
     /// <param name="eps">Label smoothing.</param>
     /// <param name="weight">Class weights (V), or null.</param>
-    public static Tensor RowLoss(Tensor x, Tensor lse, Tensor safeTarget, Tensor valid, Tensor wy, double eps, Tensor? weight)
+    /// <param name="classes">V.</param>
+    public static Tensor RowLoss(Tensor lse, (Tensor Picked, Tensor? Smooth) pieces, Tensor valid, Tensor wy, double eps, Tensor? weight, long classes)
     {
         using var scope = NewDisposeScope();
-        var loss = (lse - x.gather(1, safeTarget.unsqueeze(1)).squeeze(1)) * wy;
-        if (eps > 0)
+        var loss = (lse - pieces.Picked) * wy;
+        if (pieces.Smooth is Tensor smooth)
         {
-            // eps / V * sum_c w[c] (lse - x[c]): eps * (lse - mean x) without weights
-            var smooth = weight is null
-                ? lse - x.mean(new long[] { 1 })
-                : (lse * weight.sum() - x.mv(weight)) / x.shape[1];
-            loss = (1 - eps) * loss + eps * smooth;
+            var smoothLoss = weight is null ? lse - smooth : lse * (weight.sum() / classes) - smooth;
+            loss = (1 - eps) * loss + eps * smoothLoss;
         }
         return torch.where(valid, loss, torch.zeros_like(loss)).MoveToOuterDisposeScope();
     }
@@ -68,6 +78,22 @@ internal static class SoftmaxRows
     {
         using var scope = NewDisposeScope();
         block.sub_(lse.unsqueeze(1)).exp_().mul_(onSoftmax.unsqueeze(1));
+        Subtract(block, safeTarget, onTarget, uniform, weight);
+    }
+
+    /// <summary>
+    /// <see cref="ToGradient"/> for a block that already holds <c>exp</c> of (shifted) logits, with its row sums
+    /// <paramref name="sumExp"/>: the softmax is <c>block / sumExp</c>. In place, no (R, V) temporary.
+    /// </summary>
+    public static void ExpToGradient(Tensor block, Tensor sumExp, Tensor safeTarget, Tensor onSoftmax, Tensor onTarget, Tensor? uniform, Tensor? weight)
+    {
+        using var scope = NewDisposeScope();
+        block.mul_((onSoftmax / sumExp).unsqueeze(1));
+        Subtract(block, safeTarget, onTarget, uniform, weight);
+    }
+
+    private static void Subtract(Tensor block, Tensor safeTarget, Tensor onTarget, Tensor? uniform, Tensor? weight)
+    {
         block.scatter_add_(1, safeTarget.unsqueeze(1), onTarget.neg().unsqueeze(1));
         if (uniform is null) return;
         if (weight is null) block.sub_(uniform.unsqueeze(1));

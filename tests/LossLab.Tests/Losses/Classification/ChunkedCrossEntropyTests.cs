@@ -54,8 +54,8 @@ public class ChunkedCrossEntropyTests
         var w = weighted ? T.F64(W) : null;
         var want = V.CrossEntropy(x, y, w, -100, eps, reduction);
         var v = V.Upstream(want, 3);
-        var ref_ = V.Leaf(x);
-        var gWant = V.Grads(() => V.CrossEntropy(ref_, y, w, -100, eps, reduction), v, ref_);
+        var reference = V.Leaf(x);
+        var gWant = V.Grads(() => V.CrossEntropy(reference, y, w, -100, eps, reduction), v, reference);
         var leaf = V.Leaf(x);
         var got = L.chunked_cross_entropy(leaf, y, w, reduction: reduction, label_smoothing: eps, chunk_size: chunk);
         T.Close(T.Values(want), got, 1e-12, 1e-14);
