@@ -79,11 +79,8 @@ internal sealed class ChunkedCrossEntropyFunction : autograd.SingleTensorFunctio
         long rows = SoftmaxRows.ChunkRows(n, v, input.dtype, (long)vars[6]);
 
         using var scope = NewDisposeScope();
-        var y = target.to_type(ScalarType.Int64);
-        var valid = y.ne(ignore);
-        var safe = torch.where(valid, y, torch.zeros_like(y));
+        var (safe, valid, validF) = SoftmaxRows.Targets(target, ignore, input.dtype);
         var w = classWeight?.to_type(input.dtype);
-        var validF = valid.to_type(input.dtype);
         var wy = w is null ? validF : w.index_select(0, safe) * validF;
         var lse = torch.empty(new[] { n }, dtype: input.dtype, device: input.device);
         foreach (var (start, length) in PairMath.Chunks(n, rows))

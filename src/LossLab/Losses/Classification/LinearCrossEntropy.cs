@@ -115,10 +115,7 @@ internal sealed class LinearCrossEntropyFunction : autograd.SingleTensorFunction
         var opt = new Options((double)vars[5], (double)vars[8], SoftmaxRows.ChunkRows(n, v, hidden.dtype, (long)vars[7]));
 
         using var scope = NewDisposeScope();
-        var y = target.to_type(ScalarType.Int64);
-        var valid = y.ne(ignore);
-        var safe = torch.where(valid, y, torch.zeros_like(y));
-        var validF = valid.to_type(ComputeType(hidden.dtype));
+        var (safe, valid, validF) = SoftmaxRows.Targets(target, ignore, ComputeType(hidden.dtype));
         var count = validF.sum();
         bool gradsNow = needs.Any && reduction != Reduction.None;
         // the mean's 1 / count is folded into the gradients; rows not counted get 0

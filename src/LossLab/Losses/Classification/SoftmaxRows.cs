@@ -26,6 +26,18 @@ internal static class SoftmaxRows
     }
 
     /// <summary>
+    /// Class-index targets prepared for the row kernels: <c>valid</c> (the rows whose target is not
+    /// <paramref name="ignoreIndex"/>), the same as 0/1 of <paramref name="dtype"/>, and int64 targets with the ignored
+    /// rows pointing at class 0 (any valid class; their terms are multiplied or masked away).
+    /// </summary>
+    public static (Tensor Safe, Tensor Valid, Tensor ValidF) Targets(Tensor target, long ignoreIndex, ScalarType dtype)
+    {
+        var y = target.to_type(ScalarType.Int64);
+        var valid = y.ne(ignoreIndex);
+        return (torch.where(valid, y, torch.zeros_like(y)), valid, valid.to_type(dtype));
+    }
+
+    /// <summary>
     /// What the loss needs of a block of logits <paramref name="x"/> (R, V) besides its logsumexp: <c>x[i, y_i]</c>
     /// and, with label smoothing, <c>sum_c w[c] x[i, c] / V</c> (the row mean without class weights). The loss is
     /// invariant to shifting a row by a constant, so these may be taken from shifted logits together with the shifted
