@@ -27,7 +27,8 @@ public static partial class Losses
     /// libtorch's composite keeps the (N, V) log-softmax for backward and makes further (N, V) temporaries there. The
     /// values and gradients are those of <see cref="cross_entropy"/> up to rounding.</para>
     /// <para>Works on any device (libtorch operations only). Logits of magnitude 1e4 in float32 give finite values and
-    /// gradients.</para>
+    /// gradients. The backward pass is not itself differentiable (no second derivatives,
+    /// <c>create_graph</c>).</para>
     /// <code>
     /// var loss = Losses.chunked_cross_entropy(logits /* (N, 50257) */, tokens, ignore_index: -100, label_smoothing: 0.1);
     /// </code>

@@ -32,7 +32,8 @@ public static partial class Losses
     /// <para>Rows of a chunk share one matrix product, so larger chunks are faster and take more memory; 0 picks a
     /// chunk whose (chunk, V) block takes about 32 MiB. Float16 and bfloat16 logits are upcast to float32 for the
     /// softmax, as Liger does. Works on any device (libtorch operations only). Logits of magnitude 1e4 in float32 give
-    /// finite values and gradients.</para>
+    /// finite values and gradients. The backward pass is not itself differentiable (no second derivatives,
+    /// <c>create_graph</c>).</para>
     /// <code>
     /// var h = model.Body(tokens).reshape(-1, d);                       // (N, D) final hidden states
     /// var loss = Losses.linear_cross_entropy(h, lmHead.weight, labels.reshape(-1), ignore_index: -100);

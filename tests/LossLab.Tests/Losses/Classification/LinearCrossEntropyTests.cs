@@ -199,6 +199,25 @@ public class LinearCrossEntropyTests
     }
 
     [Fact]
+    public void BFloat16IsComputedInFloat32AndGivesBFloat16Gradients()
+    {
+        var (h, w, b) = Inputs(12, 9, 8, 50);
+        var y = torch.randint(0, 50, new long[] { 9 }, generator: new Generator(13));
+        Tensor hb = V.Leaf(h.to_type(ScalarType.BFloat16)), wb = V.Leaf(w.to_type(ScalarType.BFloat16)), bb = V.Leaf(b.to_type(ScalarType.BFloat16));
+        // the reference on the same (rounded) inputs in float64
+        Tensor hr = V.Leaf(hb.to_type(ScalarType.Float64)), wr = V.Leaf(wb.to_type(ScalarType.Float64)), br = V.Leaf(bb.to_type(ScalarType.Float64));
+        var want = V.Grads(() => Composite(hr, wr, br, y, -100, 0.1, Reduction.Mean), torch.ones(1, dtype: ScalarType.Float64), hr, wr, br);
+        var loss = L.linear_cross_entropy(hb, wb, y, bb, label_smoothing: 0.1, chunk_size: 4);
+        Assert.Equal(ScalarType.BFloat16, loss.dtype);
+        T.Close(T.Scalar(Composite(hr, wr, br, y, -100, 0.1, Reduction.Mean)), loss, 2e-2);
+        loss.backward();
+        Assert.Equal(ScalarType.BFloat16, hb.grad!.dtype);
+        T.Close(T.Values(want[0]), hb.grad!, 5e-2, 5e-3);
+        T.Close(T.Values(want[1]), wb.grad!, 5e-2, 5e-3);
+        T.Close(T.Values(want[2]), bb.grad!, 5e-2, 5e-3);
+    }
+
+    [Fact]
     public void NoGradComputesTheValueOnly()
     {
         var (h, w, b) = Inputs(9);
