@@ -18,6 +18,8 @@ public static partial class Losses
     /// <c>F.normalize</c> does, so a zero embedding gives similarity 0 rather than NaN. A sample whose label has no
     /// other label in the batch has no negatives: its pairs cost 0. Samples of a label seen once are negatives only.
     /// A batch with no two samples of one label has no positive pair: that is an error, not a NaN.
+    /// Memory: one float N x N matrix (the similarities, turned into the negatives' logits in place and kept by autograd
+    /// for the logsumexp's backward) and two bool ones; the positive pairs' terms are computed on those pairs only.
     /// <code>
     /// // two augmented views of each of 4 images: labels 0,1,2,3,0,1,2,3
     /// var loss = Losses.ntxent_loss(torch.cat(new[] { view1, view2 }), torch.cat(new[] { ids, ids }), temperature: 0.5);
@@ -41,21 +43,26 @@ public static partial class Losses
 
         using var scope = NewDisposeScope();
         long n = embeddings.shape[0];
+        // Two bool and one float (N, N) matrices: the positive pairs' similarities are gathered (P of them), and then the
+        // similarity matrix is turned into the negatives' logits in place.
         var same = labels.unsqueeze(1).eq(labels.unsqueeze(0));
-        var positive = same.logical_and(torch.eye(n, dtype: ScalarType.Bool, device: labels.device).logical_not());
+        var positive = same.clone();
+        PairMasks.FillSelf(positive, 0, 0);
         if (!positive.any().item<bool>())
             throw new ArgumentException($"{name}: 'labels' has no two samples with the same label among {n}, so there is no positive pair", nameof(labels));
 
-        var s = PairSimilarity.Cosine.Matrix(embeddings, embeddings) / temperature;
-        var negative = same.logical_not();
-        var hasNegative = negative.any(1);
+        var s = PairSimilarity.Cosine.Matrix(embeddings, embeddings).div_(temperature);
+        // gathered by flat index (row-major, as masked_select orders them): index_select's backward keeps no copy of s
+        var flat = positive.view(-1).nonzero().squeeze(1);                                                        // (P)
+        var sPos = s.view(-1).index_select(0, flat);
+        var noNegative = same.all(1);                                                                            // every sample shares the label
         // logsumexp over each row's negatives; rows with none get -inf (their pairs then cost 0) through a finite
         // stand-in row, so that no NaN reaches the gradient.
-        var masked = torch.where(negative, s, torch.full_like(s, double.NegativeInfinity));
-        masked = torch.where(hasNegative.unsqueeze(1), masked, torch.zeros_like(s));
-        var negLse = torch.where(hasNegative, masked.logsumexp(1), torch.full(new[] { n }, double.NegativeInfinity, dtype: s.dtype, device: s.device));
-        var perPair = torch.logaddexp(s, negLse.unsqueeze(1)) - s;
-        var loss = perPair.masked_select(positive).mean();
+        s.masked_fill_(same, double.NegativeInfinity);
+        s.masked_fill_(noNegative.unsqueeze(1), 0.0);
+        var negLse = torch.where(noNegative, torch.tensor(double.NegativeInfinity, dtype: s.dtype, device: s.device), s.logsumexp(1));
+        var perPair = torch.logaddexp(sPos, negLse.index_select(0, flat.floor_divide(n))) - sPos;                 // (P)
+        var loss = perPair.mean();
         return loss.MoveToOuterDisposeScope();
     }
 }

@@ -29,7 +29,9 @@ public static partial class Losses
     /// <c>temperature / base_temperature</c>; an anchor without any positive (a label seen once with one view) contributes
     /// 0 and still counts in the mean. Computed with <c>logsumexp</c> over each anchor's candidates, finite for small
     /// temperatures. With <paramref name="chunk_size"/> &gt; 0 the anchors are taken in chunks, so that only one
-    /// (chunk, N V) block of logits exists at a time; the result is the same.</para>
+    /// (chunk, N V) block of logits exists at a time; the result is the same. Per chunk there are one bool mask (the
+    /// positives) and at most two float blocks; autograd keeps each chunk's log-probabilities and mask, so one
+    /// N V x N V float matrix in all (plus a bool one) stays until backward, whatever the chunk size.</para>
     /// <code>
     /// var feats = torch.stack(new[] { proj(view1), proj(view2) }, 1);        // (N, 2, D)
     /// var loss = Losses.supcon_loss(feats, labels, temperature: 0.1);
@@ -74,14 +76,15 @@ public static partial class Losses
         else foreach (var (start, length) in PairMath.Chunks(anchors, chunk_size))
         {
             using var inner = NewDisposeScope();
-            var self = torch.arange(start, start + length, dtype: ScalarType.Int64, device: device).unsqueeze(1)
-                .eq(torch.arange(v * n, dtype: ScalarType.Int64, device: device).unsqueeze(0));
-            var positive = rowIds.narrow(0, start, length).unsqueeze(1).eq(rowIds.unsqueeze(0)).logical_and(self.logical_not());
+            var (positive, _) = PairMasks.Of(rowIds.narrow(0, start, length), rowIds, start, withNegative: false);    // (c, V N) bool
             // log-softmax over each anchor's candidates (every view but itself): the only float block autograd keeps.
-            var logits = (z.narrow(0, start, length) / temperature).mm(z.t()).masked_fill(self, double.NegativeInfinity);   // (c, V N)
+            // The anchors' own entries are set to -inf in place, and the logits dropped once the log-softmax exists.
+            var logits = (z.narrow(0, start, length) / temperature).mm(z.t());                                       // (c, V N)
+            PairMasks.FillSelf(logits, start, double.NegativeInfinity);
             var logProb = nn.functional.log_softmax(logits, 1);
+            logits.Dispose();
             var count = positive.sum(1).to_type(logProb.dtype).clamp_min(1.0);
-            var meanLogProbPos = torch.where(positive, logProb, torch.zeros_like(logProb)).sum(1) / count;
+            var meanLogProbPos = torch.where(positive, logProb, torch.zeros(new long[0], dtype: logProb.dtype, device: device)).sum(1) / count;
             parts.Add((-(temperature / base_temperature) * meanLogProbPos).MoveToOuterDisposeScope());
         }
         var loss = torch.cat(parts, 0);

@@ -25,7 +25,11 @@ public static partial class Losses
     /// no second label) the loss is 0, connected to the graph.</para>
     /// <para>Memory: with <paramref name="chunk_size"/> &gt; 0 the anchors are taken in chunks, both by the miner and by
     /// the loss, so that only one (chunk, N) block of distances is built at a time instead of the (N, N) matrix; the
-    /// result is the same. Without it, one (N, N) matrix is alive at a time.</para>
+    /// result is the same. The miner works without gradient (two bool masks and at most two float blocks at a time);
+    /// the loss builds the block again with gradient, and for the Euclidean distance autograd keeps its square roots
+    /// and two bool masks per chunk: over all chunks that is one N x N float matrix (plus two bool ones) until backward,
+    /// whatever the chunk size. Chunking bounds the transient peak, not what backward needs. The embeddings are
+    /// normalised once for all chunks.</para>
     /// <code>
     /// var loss = Losses.triplet_loss(embeddings, labels);                                                 // all triplets, PML defaults
     /// var hard = Losses.triplet_loss(embeddings, labels, new BatchHard(), new Distances.Cosine(), margin: 0.2, chunk_size: 256);
@@ -72,12 +76,13 @@ public static partial class Losses
         if (t.Count == 0) return embeddings.new_zeros(0).MoveToOuterDisposeScope();
         var parts = new List<Tensor>();
         var where = new List<Tensor>();
+        var blocks = new AnchorBlocks(distance, embeddings);
         foreach (var (start, length) in PairMath.Chunks(n, chunkSize))
         {
             using var inner = NewDisposeScope();
             var inChunk = t.Anchor.ge(start).logical_and(t.Anchor.lt(start + length)).nonzero().squeeze(1);
             if (inChunk.numel() == 0) continue;
-            var block = distance.Matrix(embeddings.narrow(0, start, length), embeddings);     // (c, N)
+            var block = blocks.Block(start, length);                                             // (c, N)
             var rows = t.Anchor.index_select(0, inChunk) - start;
             var ap = block.index(rows, t.Positive.index_select(0, inChunk));
             var an = block.index(rows, t.Negative.index_select(0, inChunk));

@@ -16,8 +16,7 @@ public sealed class Cosine(bool asSimilarity = false) : Distance(normalizeEmbedd
     /// <inheritdoc/>
     protected override Tensor Compute(Tensor query, Tensor reference)
     {
-        using var scope = NewDisposeScope();
         var cos = query.mm(reference.t());
-        return (IsSimilarity ? cos : 1.0 - cos).MoveToOuterDisposeScope();
+        return IsSimilarity ? cos : cos.neg_().add_(1.0);       // 1 - cos in place: exactly 1.0 - cos, no second matrix
     }
 }

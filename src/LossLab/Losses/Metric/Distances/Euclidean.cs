@@ -14,9 +14,19 @@ public sealed class Euclidean(bool normalizeEmbeddings = true) : Distance(normal
     public override string Name => "euclidean";
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// The square root safe at 0 of <see cref="PairMath.SafeSqrt"/> (the same operations, so the same values and
+    /// gradients), written for the (N, M) case: the squared distances are overwritten in place and dropped as soon as
+    /// the root exists, so that at most two float (N, M) matrices exist at a time and autograd keeps one (the root)
+    /// plus two bool masks.
+    /// </remarks>
     protected override Tensor Compute(Tensor query, Tensor reference)
     {
-        using var scope = NewDisposeScope();
-        return PairMath.SafeSqrt(SquaredDistances(query, reference)).MoveToOuterDisposeScope();
+        using var sq = SquaredDistances(query, reference);
+        using var zero = sq.le(0);
+        sq.masked_fill_(zero, 1.0);
+        using var root = sq.sqrt();
+        sq.Dispose();
+        return root.masked_fill(zero, 0.0);
     }
 }

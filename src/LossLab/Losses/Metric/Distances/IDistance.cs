@@ -90,18 +90,27 @@ public abstract class Distance : IDistance
     /// <summary>The matrix between already prepared (normalised where asked) rows.</summary>
     protected abstract Tensor Compute(Tensor query, Tensor reference);
 
+    /// <summary>Rows as this distance compares them: L2-normalised where it normalises (see <see cref="AnchorBlocks"/>).</summary>
+    internal Tensor Prepare(Tensor x) => NormalizeEmbeddings ? Normalize(x) : x;
+
+    /// <summary>The matrix between rows already passed through <see cref="Prepare"/> (no checks).</summary>
+    internal Tensor PreparedMatrix(Tensor query, Tensor reference) => Compute(query, reference);
+
     /// <summary>Rows divided by <c>max(||x||_2, 1e-12)</c>, as <c>torch.nn.functional.normalize</c>.</summary>
     protected static Tensor Normalize(Tensor x) => nn.functional.normalize(x, 2, 1, 1e-12);
 
     /// <summary>Squared Euclidean distances <c>||q||^2 + ||r||^2 - 2 q.r</c>, clamped at 0 against rounding (by
-    /// <c>masked_fill</c>, so that autograd keeps no float copy of the matrix).</summary>
+    /// <c>masked_fill</c>, so that autograd keeps no float copy of the matrix). One float (N, M) matrix: the product is
+    /// added into <c>||q||^2 + ||r||^2</c> and clamped in place (the same kernels as the out-of-place forms, so the
+    /// same values; neither backward needs the overwritten values).</summary>
     protected static Tensor SquaredDistances(Tensor query, Tensor reference)
     {
         using var scope = NewDisposeScope();
         var qq = query.square().sum(1, keepdim: true);
         var rr = reference.square().sum(1).unsqueeze(0);
-        var sq = torch.addmm(qq + rr, query, reference.t(), beta: 1, alpha: -2);
-        return sq.masked_fill(sq.lt(0), 0.0).MoveToOuterDisposeScope();
+        var sq = (qq + rr).addmm_(query, reference.t(), beta: 1, alpha: -2);
+        using (var negative = sq.lt(0)) sq.masked_fill_(negative, 0.0);
+        return sq.MoveToOuterDisposeScope();
     }
 
     /// <inheritdoc/>

@@ -58,13 +58,13 @@ public sealed class BatchEasyHard : RowMiner
         {
             (n, foundN) = ArgExtreme(key, negative, largest: neg == MiningStrategy.Easy);
             var an = key.gather(1, n.unsqueeze(1));
-            (p, foundP) = ArgExtreme(key, positive.logical_and(key.lt(an)), largest: true);
+            (p, foundP) = ArgExtreme(key, key.lt(an).logical_and_(positive), largest: true);
         }
         else
         {
             (p, foundP) = ArgExtreme(key, positive, largest: pos == MiningStrategy.Hard);
             var allowed = negative;
-            if (neg == MiningStrategy.SemiHard) allowed = negative.logical_and(key.gt(key.gather(1, p.unsqueeze(1))));
+            if (neg == MiningStrategy.SemiHard) allowed = key.gt(key.gather(1, p.unsqueeze(1))).logical_and_(negative);
             (n, foundN) = ArgExtreme(key, allowed, largest: neg == MiningStrategy.Easy);
         }
         var keep = foundP.logical_and(foundN).nonzero().squeeze(1);

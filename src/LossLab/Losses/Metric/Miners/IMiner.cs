@@ -64,23 +64,21 @@ public abstract class RowMiner : IMiner
         var a = new List<Tensor>();
         var p = new List<Tensor>();
         var ng = new List<Tensor>();
+        var blocks = NeedsDistances ? new AnchorBlocks(distance, embeddings) : null;
         foreach (var (start, length) in PairMath.Chunks(n, chunkSize))
         {
             using var inner = NewDisposeScope();
-            var rows = labels.narrow(0, start, length);
-            var same = rows.unsqueeze(1).eq(labels.unsqueeze(0));                             // (c, N)
-            var self = torch.arange(start, start + length, dtype: ScalarType.Int64, device: labels.device).unsqueeze(1)
-                .eq(torch.arange(n, dtype: ScalarType.Int64, device: labels.device).unsqueeze(0));
-            var positive = same.logical_and(self.logical_not());
-            var negative = same.logical_not();
+            // two (c, N) bool masks; the anchors themselves are cleared from the positives in place
+            var (positive, negative) = PairMasks.Of(labels.narrow(0, start, length), labels, start);
             Tensor? key = null;
             if (NeedsDistances)
             {
-                // Oriented so that smaller is closer for distances and similarities alike.
-                var m = distance.Matrix(embeddings.narrow(0, start, length), embeddings);
-                key = distance.IsSimilarity ? -m : m;
+                // Oriented so that smaller is closer for distances and similarities alike (LossLab's own distances
+                // return a fresh block, negated in place: no copy).
+                key = blocks!.Block(start, length);
+                if (distance.IsSimilarity) key = distance is Distance ? key.neg_() : -key;
             }
-            var (ai, pi, ni) = MineRows(key, positive, negative);
+            var (ai, pi, ni) = MineRows(key, positive, negative!);
             a.Add((ai + start).MoveToOuterDisposeScope());
             p.Add(pi.MoveToOuterDisposeScope());
             ng.Add(ni.MoveToOuterDisposeScope());
@@ -110,8 +108,9 @@ public abstract class RowMiner : IMiner
     protected static (Tensor Index, Tensor Found) ArgExtreme(Tensor key, Tensor allowed, bool largest)
     {
         using var scope = NewDisposeScope();
-        double fill = largest ? double.NegativeInfinity : double.PositiveInfinity;
-        var masked = key.masked_fill(allowed.logical_not(), fill);
+        // where with a 0-d fill: one float (c, N) temporary and no negated mask
+        var fill = torch.tensor(largest ? double.NegativeInfinity : double.PositiveInfinity, dtype: key.dtype, device: key.device);
+        var masked = torch.where(allowed, key, fill);
         var index = largest ? masked.argmax(1) : masked.argmin(1);
         return (index.MoveToOuterDisposeScope(), allowed.any(1).MoveToOuterDisposeScope());
     }

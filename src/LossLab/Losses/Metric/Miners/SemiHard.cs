@@ -32,7 +32,7 @@ public sealed class SemiHard : RowMiner
         // One float (P, N) block, P the chunk's positive pairs: d(a, n) - d(a, p) for every pair and candidate n.
         var gap = key!.index_select(0, row);
         gap.sub_(gap.gather(1, pos.unsqueeze(1)));
-        var ok = negative.index_select(0, row).logical_and(gap.gt(0)).logical_and(gap.le(Margin));
+        var ok = negative.index_select(0, row).logical_and_(gap.gt(0)).logical_and_(gap.le(Margin));
         var hits = ok.nonzero();
         var pair = hits.select(1, 0);
         return (row.index_select(0, pair), pos.index_select(0, pair), hits.select(1, 1));
