@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using LossLab.Benchmarks.Infrastructure;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -9,10 +10,7 @@ namespace LossLab.Benchmarks;
 /// set gives), AUROC of N float64 scores with 0/1 labels. The data are made once per run with a fixed seed. In process:
 /// TorchSharp's native libraries are laid out for this project's own output, not for a generated one.
 /// </summary>
-[InProcess]
-[WarmupCount(2)]
-[IterationCount(10)]
-[MemoryDiagnoser(displayGenColumns: false)]
+[LossLabJob(2, 10)]
 public class MetricBenchmarks
 {
     public const long N = 10_000_000;

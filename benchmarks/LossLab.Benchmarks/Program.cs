@@ -1,41 +1,40 @@
-using System.Diagnostics;
 using BenchmarkDotNet.Running;
+using LossLab.Benchmarks.Infrastructure;
+using LossLab.Runtime;
 
 namespace LossLab.Benchmarks;
 
 /// <summary>
-/// Benchmarks of LossLab's metrics and fused losses. <c>dotnet run -c Release --project benchmarks/LossLab.Benchmarks -- --filter '*Metric*'</c>
-/// runs them under BenchmarkDotNet; <c>-- --quick</c> times each once with a stopwatch (a smoke check, not a measurement).
+/// LossLab's benchmarks. <c>./benchmarks/run</c> (<c>-- --report</c>) runs the whole suite and rewrites
+/// docs/benchmarks.md; <c>-- --quick</c> is a smoke check (each case a few stopwatch repetitions, under a minute);
+/// <c>-- --allocator</c> compares the default and the configured native allocator in separate processes; anything else
+/// goes to BenchmarkDotNet (e.g. <c>-- --filter '*CrossEntropy*'</c>, <c>--job Dry</c>).
 /// </summary>
 public static class Program
 {
+    /// <summary>The environment variable that switches the allocator setting off (value <c>default</c>), as in the CLI.</summary>
+    public const string AllocatorVariable = "LOSSLAB_ALLOCATOR";
+
     public static int Main(string[] args)
     {
-        if (args.Length > 0 && args[0] == "--quick")
+        // As the CLI does at start-up (src/LossLab.Cli/NativeSetup.cs); first, before any thread allocates.
+        bool configured = Environment.GetEnvironmentVariable(AllocatorVariable) != "default" && NativeAllocator.Configure();
+        string mode = args.Length > 0 ? args[0] : "";
+        switch (mode)
         {
-            var b = new MetricBenchmarks();
-            b.Setup();
-            foreach (var (name, f) in new (string, Func<double>)[] { ("Ece", b.Ece), ("AdaEce", b.AdaEce), ("Auroc", b.Auroc) })
-            {
-                f();
-                var sw = Stopwatch.StartNew();
-                double v = f();
-                Console.WriteLine($"{name}: {sw.Elapsed.TotalMilliseconds:0} ms (value {v:R})");
-            }
-            b.Cleanup();
-            var ce = new CrossEntropyBenchmarks { N = 4096, C = 1000 };
-            ce.Setup();
-            foreach (var (name, f) in new (string, Func<double>)[] { ("CE libtorch 4096x1000", ce.Libtorch), ("CE fused 4096x1000", ce.Fused) })
-            {
-                for (int i = 0; i < 3; i++) f();
-                var sw = Stopwatch.StartNew();
-                for (int i = 0; i < 20; i++) f();
-                Console.WriteLine($"{name}: {sw.Elapsed.TotalMilliseconds / 20:0.00} ms (bandwidth floor at 22 GB/s: {2.0 * 4096 * 1000 * 4 / 22e9 * 1e3:0.00} ms)");
-            }
-            ce.Cleanup();
-            return 0;
+            case "--quick":
+                return QuickCheck.Run(configured);
+            case "--report":
+                return Report.Run(args[1..], configured);
+            case "--allocator":
+                Console.WriteLine(AllocatorComparison.Run(AllocatorComparison.DefaultRepetitions).ToMarkdown());
+                return 0;
+            case AllocatorComparison.ChildMode:
+                return AllocatorComparison.Child(args[1..]);
+            default:
+                Console.WriteLine($"native allocator: {(configured ? "configured (LossLab.Runtime.NativeAllocator.Configure)" : "glibc defaults")}");
+                BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, BenchmarkConfig.Create());
+                return 0;
         }
-        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
-        return 0;
     }
 }

@@ -1,0 +1,58 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+
+namespace LossLab.Benchmarks.Infrastructure;
+
+/// <summary>
+/// The machine's main-memory bandwidth, for the bandwidth-floor column: measured once per process with a large parallel
+/// copy (bytes read plus bytes written per second, best of several passes), or stated with LOSSLAB_BANDWIDTH_GBS.
+/// </summary>
+public static class Bandwidth
+{
+    private const long BufferBytes = 256L << 20;   // far beyond any cache
+    private static readonly Lazy<(double BytesPerSecond, string Source)> Value = new(Measure);
+
+    /// <summary>Bytes per second (read + written).</summary>
+    public static double BytesPerSecond => Value.Value.BytesPerSecond;
+
+    /// <summary>How the value was obtained, for the report.</summary>
+    public static string Source => Value.Value.Source;
+
+    private static (double, string) Measure()
+    {
+        var stated = Environment.GetEnvironmentVariable("LOSSLAB_BANDWIDTH_GBS");
+        if (double.TryParse(stated, NumberStyles.Float, CultureInfo.InvariantCulture, out double gbs) && gbs > 0)
+            return (gbs * 1e9, $"stated by LOSSLAB_BANDWIDTH_GBS={stated}");
+        double best = CopyBytesPerSecond(passes: 8);
+        return (best, $"measured at start-up: best of 8 parallel {BufferBytes >> 20} MiB copies on {Environment.ProcessorCount} threads");
+    }
+
+    /// <summary>Copies a 256 MiB buffer into another, split over all cores, <paramref name="passes"/> times; the best rate.</summary>
+    public static unsafe double CopyBytesPerSecond(int passes)
+    {
+        byte* src = (byte*)NativeMemory.AlignedAlloc((nuint)BufferBytes, 64);
+        byte* dst = (byte*)NativeMemory.AlignedAlloc((nuint)BufferBytes, 64);
+        try
+        {
+            new Span<byte>(src, (int)BufferBytes).Fill(1);   // fault every page in before timing
+            new Span<byte>(dst, (int)BufferBytes).Clear();
+            int threads = Math.Max(1, Environment.ProcessorCount);
+            long part = BufferBytes / threads;
+            double best = 0;
+            for (int pass = 0; pass < passes; pass++)
+            {
+                var clock = Stopwatch.StartNew();
+                Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+                    Buffer.MemoryCopy(src + t * part, dst + t * part, part, part));
+                best = Math.Max(best, 2.0 * part * threads / clock.Elapsed.TotalSeconds);
+            }
+            return best;
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(src);
+            NativeMemory.AlignedFree(dst);
+        }
+    }
+}

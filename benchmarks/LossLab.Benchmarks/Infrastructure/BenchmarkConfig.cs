@@ -1,0 +1,13 @@
+using BenchmarkDotNet.Configs;
+using LossLab.Benchmarks.Columns;
+
+namespace LossLab.Benchmarks.Infrastructure;
+
+/// <summary>The BenchmarkDotNet configuration of every run: the default one plus LossLab's columns.</summary>
+public static class BenchmarkConfig
+{
+    /// <summary>Default config, the bandwidth-floor, peak-native-memory and images-per-second columns (the default exporters include GitHub markdown).</summary>
+    public static IConfig Create() => DefaultConfig.Instance
+        .AddColumn(BandwidthFloorColumn.Floor, BandwidthFloorColumn.MeanOverFloor, PeakNativeMemoryColumn.Instance, ImagesPerSecondColumn.Instance, StepShareColumn.Instance)
+        .WithOptions(ConfigOptions.DisableLogFile);
+}
