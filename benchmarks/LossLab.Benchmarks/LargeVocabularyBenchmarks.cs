@@ -12,11 +12,6 @@ namespace LossLab.Benchmarks;
 /// logits, and <c>Losses.linear_cross_entropy</c>, which never makes the (N, V) logits. The measurement that matters
 /// is the Peak native column against N x V.
 /// </summary>
-/// <remarks>
-/// The two chunked functions may be missing from a build of LossLab (they were added in parallel with this project):
-/// they are called by name (<see cref="OptionalLoss"/>), a missing one fails its cases with a message saying so, and
-/// the report (<c>--report</c>) leaves this class out while either is missing (<see cref="Available"/>).
-/// </remarks>
 [LossLabJob(1, 3, oneCallPerIteration: true)]
 public class LargeVocabularyBenchmarks
 {
@@ -25,16 +20,6 @@ public class LargeVocabularyBenchmarks
 
     /// <summary>Hidden size.</summary>
     public const int D = 512;
-
-    private static readonly OptionalLoss Linear = new("linear_cross_entropy");
-    private static readonly OptionalLoss Chunked = new("chunked_cross_entropy");
-
-    /// <summary>Whether this build of LossLab has both chunked functions.</summary>
-    public static bool Available => Linear.Exists && Chunked.Exists;
-
-    /// <summary>What the report says while <see cref="Available"/> is false.</summary>
-    public const string MissingNote =
-        "_Not measured: this build of LossLab has no `linear_cross_entropy` / `chunked_cross_entropy` yet; the benchmark class is ready and runs once they are there._";
 
     /// <summary>Tokens (rows).</summary>
     [Params(1024, 2048, 4096)]
@@ -78,9 +63,9 @@ public class LargeVocabularyBenchmarks
 
     /// <summary>Full logits, then <c>Losses.chunked_cross_entropy</c>.</summary>
     [Benchmark]
-    public float ChunkedCe() => Run(true, (h, w) => Chunked.Call(new Dictionary<string, object?> { ["input"] = h.matmul(w.t()), ["target"] = target }));
+    public float ChunkedCe() => Run(true, (h, w) => Losses.chunked_cross_entropy(h.matmul(w.t()), target));
 
     /// <summary><c>Losses.linear_cross_entropy</c>: no (N, V) logits.</summary>
     [Benchmark]
-    public float LinearCe() => Run(true, (h, w) => Linear.Call(new Dictionary<string, object?> { ["hidden"] = h, ["weight"] = w, ["target"] = target }));
+    public float LinearCe() => Run(true, (h, w) => Losses.linear_cross_entropy(h, w, target));
 }

@@ -24,15 +24,10 @@ public static class QuickCheck
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bandwidth: {Bandwidth.BytesPerSecond / 1e9:0.0} GB/s ({Bandwidth.Source})"));
         Console.WriteLine($"peak-memory method on a 256 MiB tensor of ones: {PeakNativeMemory.Format(PeakNativeMemory.Validate())}");
         var config = BenchmarkConfig.Create();
-        int failures = OptionalLossWorks() ? 0 : 1;
+        int failures = 0;
         foreach (var type in Report.BenchmarkTypes())
         {
             if (type == typeof(LargeCrossEntropyBenchmarks)) continue;   // 1 GB tensors: the full run only
-            if (type == typeof(LargeVocabularyBenchmarks) && !LargeVocabularyBenchmarks.Available)
-            {
-                Console.WriteLine("LargeVocabularyBenchmarks: skipped (linear_cross_entropy / chunked_cross_entropy are not in this build)");
-                continue;
-            }
             foreach (var c in BenchmarkConverter.TypeToBenchmarks(type, config).BenchmarksCases)
             {
                 if (IsLarge(c)) continue;
@@ -49,18 +44,6 @@ public static class QuickCheck
         }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"quick check: {total.Elapsed.TotalSeconds:0} s, {failures} failure(s)"));
         return failures == 0 ? 0 : 1;
-    }
-
-    // The large-vocabulary benchmarks call functions by name (OptionalLoss): check the mechanism on cross_entropy.
-    private static bool OptionalLossWorks()
-    {
-        using var scope = TorchSharp.torch.NewDisposeScope();
-        var x = TorchSharp.torch.randn(8, 5);
-        var t = TorchSharp.torch.randint(0, 5, new long[] { 8 });
-        var byName = new OptionalLoss("cross_entropy").Call(new Dictionary<string, object?> { ["input"] = x, ["target"] = t, ["label_smoothing"] = 0.1 });
-        bool ok = byName.allclose(Losses.cross_entropy(x, t, label_smoothing: 0.1));
-        Console.WriteLine($"calling a loss by name (OptionalLoss, used by LargeVocabularyBenchmarks): {(ok ? "ok" : "FAILED")}");
-        return ok;
     }
 
     private static bool IsLarge(BenchmarkCase c) =>
