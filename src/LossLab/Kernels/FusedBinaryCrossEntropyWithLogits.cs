@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -54,13 +55,14 @@ internal static class FusedBinaryCrossEntropyWithLogits
 
     private readonly struct Op<T> : IElementwiseLoss<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public Vector<T> Loss(Vector<T> x, Vector<T> t, Vector<T> w, Vector<T> pw, out Vector<T> dx)
         {
             var one = Vector<T>.One;
             var lg = VectorMath.SigmoidPair(x, out var p, out var pBar);
             var c = one + (pw - one) * t;
             dx = w * ((one - t) * p - pw * t * pBar);
-            return w * (((one - t) * x - c * Vector.Min(x, Vector<T>.Zero)) + c * lg);
+            return w * (((one - t) * x - c * Vector.MinNative(x, Vector<T>.Zero)) + c * lg);
         }
     }
 }

@@ -152,9 +152,30 @@ internal static class FusedCrossEntropy
             long n = x.shape[0];
             int c = checked((int)x.shape[1]);
             double eps = o.Smoothing, s = scale;
-            bool consistent = o.Consistent && o.Weight is not null && eps > 0;
+            if (o.Weight is null)
+            {
+                // v = (1 - eps) t + eps/C needs no buffer: U = (1 - eps) Q + eps, sum_c v_c x_c = (1 - eps) t.x + eps/C sum x
+                KernelRows.For(n, c, (lo, hi) =>
+                {
+                    for (long i = lo; i < hi; i++)
+                    {
+                        var row = new ReadOnlySpan<T>(px + i * c, c);
+                        var t = new ReadOnlySpan<T>(pt + i * c, c);
+                        var g = new Span<T>(pg + i * c, c);
+                        double sum = SoftmaxRow.Exp(row, g, out double lse);
+                        double u = (1 - eps) * double.CreateTruncating(TensorPrimitives.Sum(t)) + eps;
+                        double vx = (1 - eps) * double.CreateTruncating(TensorPrimitives.Dot(t, row));
+                        if (eps > 0) vx += eps / c * double.CreateTruncating(TensorPrimitives.Sum(row));
+                        pl[i] = u * lse - vx;
+                        SoftmaxRow.ScaleShift(g, s * u / sum, -s * eps / c);
+                        TensorPrimitives.MultiplyAdd(t, T.CreateTruncating(-s * (1 - eps)), g, g);
+                    }
+                });
+                return 0;
+            }
+            bool consistent = o.Consistent && eps > 0;
             // v = t * w1 + w2: PyTorch's w ((1 - eps) t + eps/C), or the consistent (1 - eps) w t
-            double[] w = o.Weight ?? Enumerable.Repeat(1.0, c).ToArray();
+            double[] w = o.Weight;
             T[] w1 = w.Select(v => T.CreateTruncating((1 - eps) * v)).ToArray();
             T[] w2 = w.Select(v => T.CreateTruncating(consistent ? 0 : eps / c * v)).ToArray();
             T[]? wT = consistent ? w.Select(T.CreateTruncating).ToArray() : null;

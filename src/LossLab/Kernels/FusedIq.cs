@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using LossLab.Autograd;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using TorchSharp;
@@ -190,11 +191,12 @@ internal static class FusedIq
     {
         private readonly Vector<T> shiftV = new(shift), offsetV = new(offset);
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public Vector<T> Loss(Vector<T> x, Vector<T> t, Vector<T> a, Vector<T> b, out Vector<T> dx)
         {
             var z = x + shiftV;
             var lg = VectorMath.SigmoidPair(z, out dx, out _);
-            return (Vector.Max(z, Vector<T>.Zero) + offsetV) + lg;
+            return (Vector.MaxNative(z, Vector<T>.Zero) + offsetV) + lg;
         }
     }
 }

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -65,11 +66,12 @@ internal static class FusedSigmoidFocal
         private readonly Vector<T> gammaV = new(T.CreateTruncating(gamma));
         private readonly int mode = gamma == 0 ? 0 : gamma == 1 ? 1 : gamma == 2 ? 2 : 3;
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public Vector<T> Loss(Vector<T> x, Vector<T> t, Vector<T> a, Vector<T> b, out Vector<T> dx)
         {
             var one = Vector<T>.One;
             var lg = VectorMath.SigmoidPair(x, out var p, out var pBar);
-            var ce = (Vector.Max(x, Vector<T>.Zero) - t * x) + lg;
+            var ce = (Vector.MaxNative(x, Vector<T>.Zero) - t * x) + lg;
             var pMinusT = (one - t) * p - t * pBar;
             Vector<T> loss;
             if (mode == 0)
@@ -84,12 +86,7 @@ internal static class FusedSigmoidFocal
                 Vector<T> m, slope;
                 if (mode == 1) { m = q; slope = p * pBar; }
                 else if (mode == 2) { m = q * q; slope = (q + q) * p * pBar; }
-                else
-                {
-                    var positive = Vector.GreaterThan(q, Vector<T>.Zero);
-                    m = Vector.ConditionalSelect(positive, VectorMath.Exp(gammaV * VectorMath.Log(q)), Vector<T>.Zero);
-                    slope = Vector.ConditionalSelect(positive, gammaV * (m / q) * p * pBar, Vector<T>.Zero);
-                }
+                else m = Power(q, gammaV, p * pBar, out slope);
                 loss = m * ce;
                 dx = m * pMinusT + slope * (one - t - t) * ce;
             }
@@ -100,6 +97,17 @@ internal static class FusedSigmoidFocal
                 dx *= alphaT;
             }
             return loss;
+        }
+
+        /// <summary><c>q^gamma</c> and <c>gamma q^(gamma - 1) pp</c> for any gamma, 0 where q is 0 (kept out of line:
+        /// its call to the runtime's log would otherwise make the common gamma 1 and 2 loops spill registers).</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static Vector<T> Power(Vector<T> q, Vector<T> gamma, Vector<T> pp, out Vector<T> slope)
+        {
+            var positive = Vector.GreaterThan(q, Vector<T>.Zero);
+            var m = Vector.ConditionalSelect(positive, VectorMath.Exp(gamma * VectorMath.Log(q)), Vector<T>.Zero);
+            slope = Vector.ConditionalSelect(positive, gamma * (m / q) * pp, Vector<T>.Zero);
+            return m;
         }
     }
 }

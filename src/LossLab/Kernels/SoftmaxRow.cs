@@ -5,7 +5,8 @@ namespace LossLab.Kernels;
 
 /// <summary>
 /// The softmax pass that the row kernels share: the row's maximum, then <c>exp((x - max) / tau)</c> written into a
-/// buffer (usually the gradient's row, which the kernel then scales in place) and summed. The row is read from
+/// buffer (usually the gradient's row, which the kernel then scales in place) and summed in double, in one sweep
+/// (<see cref="VectorMath.ExpSum{T}"/>). The row is read from
 /// memory once; the second pass finds it in cache.
 /// </summary>
 internal static class SoftmaxRow
@@ -14,10 +15,8 @@ internal static class SoftmaxRow
     /// returns its sum; <paramref name="logSumExp"/> is <c>max + log(sum)</c>, in double.</summary>
     public static double Exp<T>(ReadOnlySpan<T> row, Span<T> e, out double logSumExp) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        T max = TensorPrimitives.Max(row);
-        TensorPrimitives.Subtract(row, max, e);
-        TensorPrimitives.Exp(e, e);
-        double sum = double.CreateTruncating(TensorPrimitives.Sum<T>(e));
+        T max = VectorMath.Max(row);
+        double sum = VectorMath.ExpSum(row, max, T.One, e);
         logSumExp = double.CreateTruncating(max) + Math.Log(sum);
         return sum;
     }
@@ -27,11 +26,8 @@ internal static class SoftmaxRow
     public static double Exp<T>(ReadOnlySpan<T> row, Span<T> e, double temperature, out double value) where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (temperature == 1.0) return Exp(row, e, out value);
-        T max = TensorPrimitives.Max(row);
-        TensorPrimitives.Subtract(row, max, e);
-        TensorPrimitives.Multiply(e, T.CreateTruncating(1.0 / temperature), e);
-        TensorPrimitives.Exp(e, e);
-        double sum = double.CreateTruncating(TensorPrimitives.Sum<T>(e));
+        T max = VectorMath.Max(row);
+        double sum = VectorMath.ExpSum(row, max, T.CreateTruncating(1.0 / temperature), e);
         value = double.CreateTruncating(max) + temperature * Math.Log(sum);
         return sum;
     }
@@ -39,8 +35,8 @@ internal static class SoftmaxRow
     /// <summary><c>g = g * a + b</c> in place (the usual last step: scale the exponentials into the gradient).</summary>
     public static void ScaleShift<T>(Span<T> g, double a, double b) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        TensorPrimitives.Multiply(g, T.CreateTruncating(a), g);
-        if (b != 0) TensorPrimitives.Add(g, T.CreateTruncating(b), g);
+        if (b == 0) TensorPrimitives.Multiply(g, T.CreateTruncating(a), g);
+        else VectorMath.ScaleShift(g, T.CreateTruncating(a), T.CreateTruncating(b));
     }
 
     /// <summary>
