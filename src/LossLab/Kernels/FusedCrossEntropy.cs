@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Numerics;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using TorchSharp;
@@ -54,122 +53,89 @@ internal static class FusedCrossEntropy
         public override Tensor forward(autograd.AutogradContext ctx, object[] vars)
         {
             var o = (Options)vars[2];
-            using var x = ((Tensor)vars[0]).detach().contiguous();
-            long n = x.shape[0];
-            var grad = torch.empty_like(x);
-            using var losses = torch.empty(new[] { n }, dtype: ScalarType.Float64);
+            using var b = new RowBuffers((Tensor)vars[0]);
             double denominator;
             if (o.Probabilities)
             {
-                using var t = ((Tensor)vars[1]).detach().to_type(x.dtype).contiguous();
-                denominator = n;
-                Dispatch(x.dtype, new ProbabilityKernel(x, t, grad, losses, o, o.Reduction == Reduction.Mean ? 1.0 / n : 1.0));
+                using var t = ((Tensor)vars[1]).detach().to_type(b.X.dtype).contiguous();
+                denominator = b.Rows;
+                Dispatch(b.X.dtype, new ProbabilityKernel(b, t, o, o.Reduction == Reduction.Mean ? 1.0 / denominator : 1.0));
             }
             else
             {
                 using var y = ClassTargets.Indices((Tensor)vars[1]);
-                unsafe { denominator = ClassTargets.KeptWeight(Native.Ptr<long>(y), n, o.IgnoreIndex, o.Weight); }
-                Dispatch(x.dtype, new IndexKernel(x, y, grad, losses, o, o.Reduction == Reduction.Mean ? 1.0 / denominator : 1.0));
+                denominator = ClassTargets.KeptWeight(y, o.IgnoreIndex, o.Weight);
+                Dispatch(b.X.dtype, new IndexKernel(b, y, o, o.Reduction == Reduction.Mean ? 1.0 / denominator : 1.0));
             }
-            SaveGradient(ctx, grad, vars.Length);
-            return Reduced(losses, o.Reduction, denominator, x.dtype);
+            SaveGradient(ctx, b.Grad, vars.Length);
+            return Reduced(b.Losses, o.Reduction, denominator, b.X.dtype);
         }
     }
 
     /// <summary>Class-index targets.</summary>
-    private readonly struct IndexKernel(Tensor x, Tensor y, Tensor grad, Tensor losses, Options o, double scale) : ITypedKernel
+    private readonly struct IndexKernel(RowBuffers b, Tensor y, Options o, double scale) : ITypedKernel
     {
-        public unsafe double Run<T>() where T : unmanaged, IFloatingPointIeee754<T>
+        public double Run<T>() where T : unmanaged, IFloatingPointIeee754<T>
         {
-            T* px = Native.Ptr<T>(x), pg = Native.Ptr<T>(grad);
-            long* py = Native.Ptr<long>(y);
-            double* pl = Native.Ptr<double>(losses);
-            long n = x.shape[0];
-            int c = checked((int)x.shape[1]);
+            int c = b.Classes;
             double eps = o.Smoothing, s = scale;
-            long ignore = o.IgnoreIndex;
             double[]? w = o.Weight;
-            bool consistent = o.Consistent;
             // PyTorch's weighted smoothing term adds -eps/C * w_j to every entry: a per-class vector, the same for every row
-            T[]? bias = null;
-            T[]? wT = null;
+            T[]? bias = null, wT = null;
             double wSum = 0;
-            if (w is not null && !consistent && eps > 0)
+            if (w is not null && !o.Consistent && eps > 0)
             {
                 bias = w.Select(v => T.CreateTruncating(-s * eps / c * v)).ToArray();
                 wT = w.Select(T.CreateTruncating).ToArray();
                 wSum = w.Sum();
             }
-            KernelRows.For(n, c, (lo, hi) =>
+            ClassTargets.ForEachRow<T>(b, y, o.IgnoreIndex, (row, g, t, _) =>
             {
-                for (long i = lo; i < hi; i++)
+                double wy = w is null ? 1.0 : w[t];
+                double sum = SoftmaxRow.Exp(row, g, out double lse);
+                double loss = (1 - eps) * wy * (lse - double.CreateTruncating(row[t])), a = wy, shift = 0;
+                if (eps > 0)
                 {
-                    var row = new ReadOnlySpan<T>(px + i * c, c);
-                    var g = new Span<T>(pg + i * c, c);
-                    long t = py[i];
-                    if (t == ignore)
+                    if (wT is null)
                     {
-                        g.Clear();
-                        pl[i] = 0;
-                        continue;
+                        // unweighted, or the consistent form: w_y * eps/C * sum_c (lse - x_c)
+                        loss += eps / c * wy * (c * lse - double.CreateTruncating(TensorPrimitives.Sum(row)));
+                        shift = -s * eps / c * wy;
                     }
-                    double wy = w is null ? 1.0 : w[t];
-                    double sum = SoftmaxRow.Exp(row, g, out double lse);
-                    double nll = lse - double.CreateTruncating(row[(int)t]);
-                    double loss = (1 - eps) * wy * nll, a = wy, b = 0;
-                    if (eps > 0)
+                    else
                     {
-                        if (wT is null)
-                        {
-                            // unweighted, or the consistent form: w_y * eps/C * sum_c (lse - x_c)
-                            double smooth = c * lse - double.CreateTruncating(TensorPrimitives.Sum(row));
-                            loss += eps / c * wy * smooth;
-                            b = -s * eps / c * wy;
-                        }
-                        else
-                        {
-                            loss += eps / c * (wSum * lse - double.CreateTruncating(TensorPrimitives.Dot(row, wT)));
-                            a = (1 - eps) * wy + eps * wSum / c;
-                        }
+                        loss += eps / c * (wSum * lse - double.CreateTruncating(TensorPrimitives.Dot(row, wT)));
+                        a = (1 - eps) * wy + eps * wSum / c;
                     }
-                    pl[i] = loss;
-                    if (bias is null) SoftmaxRow.ScaleShift(g, s * a / sum, b);
-                    else TensorPrimitives.MultiplyAdd(g, T.CreateTruncating(s * a / sum), bias, g);
-                    g[(int)t] -= T.CreateTruncating(s * (1 - eps) * wy);
                 }
+                if (bias is null) SoftmaxRow.ScaleShift(g, s * a / sum, shift);
+                else TensorPrimitives.MultiplyAdd(g, T.CreateTruncating(s * a / sum), bias, g);
+                g[t] -= T.CreateTruncating(s * (1 - eps) * wy);
+                return loss;
             });
             return 0;
         }
     }
 
     /// <summary>Class-probability targets (one row of targets read beside each row of logits).</summary>
-    private readonly struct ProbabilityKernel(Tensor x, Tensor target, Tensor grad, Tensor losses, Options o, double scale) : ITypedKernel
+    private readonly struct ProbabilityKernel(RowBuffers b, Tensor target, Options o, double scale) : ITypedKernel
     {
-        public unsafe double Run<T>() where T : unmanaged, IFloatingPointIeee754<T>
+        public double Run<T>() where T : unmanaged, IFloatingPointIeee754<T>
         {
-            T* px = Native.Ptr<T>(x), pt = Native.Ptr<T>(target), pg = Native.Ptr<T>(grad);
-            double* pl = Native.Ptr<double>(losses);
-            long n = x.shape[0];
-            int c = checked((int)x.shape[1]);
+            int c = b.Classes;
             double eps = o.Smoothing, s = scale;
             if (o.Weight is null)
             {
                 // v = (1 - eps) t + eps/C needs no buffer: U = (1 - eps) Q + eps, sum_c v_c x_c = (1 - eps) t.x + eps/C sum x
-                KernelRows.For(n, c, (lo, hi) =>
+                ClassTargets.ForEachRow<T>(b, target, (row, t, g) =>
                 {
-                    for (long i = lo; i < hi; i++)
-                    {
-                        var row = new ReadOnlySpan<T>(px + i * c, c);
-                        var t = new ReadOnlySpan<T>(pt + i * c, c);
-                        var g = new Span<T>(pg + i * c, c);
-                        double sum = SoftmaxRow.Exp(row, g, out double lse);
-                        double u = (1 - eps) * double.CreateTruncating(TensorPrimitives.Sum(t)) + eps;
-                        double vx = (1 - eps) * double.CreateTruncating(TensorPrimitives.Dot(t, row));
-                        if (eps > 0) vx += eps / c * double.CreateTruncating(TensorPrimitives.Sum(row));
-                        pl[i] = u * lse - vx;
-                        SoftmaxRow.ScaleShift(g, s * u / sum, -s * eps / c);
-                        TensorPrimitives.MultiplyAdd(t, T.CreateTruncating(-s * (1 - eps)), g, g);
-                    }
+                    double sum = SoftmaxRow.Exp(row, g, out double lse);
+                    double u = (1 - eps) * double.CreateTruncating(TensorPrimitives.Sum(t)) + eps;
+                    double vx = (1 - eps) * double.CreateTruncating(TensorPrimitives.Dot(t, row));
+                    if (eps > 0) vx += eps / c * double.CreateTruncating(TensorPrimitives.Sum(row));
+                    SoftmaxRow.ScaleShift(g, s * u / sum, -s * eps / c);
+                    TensorPrimitives.MultiplyAdd(t, T.CreateTruncating(-s * (1 - eps)), g, g);
+                    return u * lse - vx;
                 });
                 return 0;
             }
@@ -179,31 +145,23 @@ internal static class FusedCrossEntropy
             T[] w1 = w.Select(v => T.CreateTruncating((1 - eps) * v)).ToArray();
             T[] w2 = w.Select(v => T.CreateTruncating(consistent ? 0 : eps / c * v)).ToArray();
             T[]? wT = consistent ? w.Select(T.CreateTruncating).ToArray() : null;
-            KernelRows.For(n, c, (lo, hi) =>
+            ClassTargets.ForEachRow<T>(b, target, (row, t, g) =>
             {
-                T[] rent = ArrayPool<T>.Shared.Rent(c);
-                var v = rent.AsSpan(0, c);
-                for (long i = lo; i < hi; i++)
+                var v = RowScratch<T>.Get(c).AsSpan(0, c);
+                TensorPrimitives.MultiplyAdd(t, w1, w2, v);
+                double sum = SoftmaxRow.Exp(row, g, out double lse);
+                double u = double.CreateTruncating(TensorPrimitives.Sum<T>(v)), k = 0;
+                double loss = u * lse - double.CreateTruncating(TensorPrimitives.Dot(v, row));
+                if (wT is not null)
                 {
-                    var row = new ReadOnlySpan<T>(px + i * c, c);
-                    var t = new ReadOnlySpan<T>(pt + i * c, c);
-                    var g = new Span<T>(pg + i * c, c);
-                    TensorPrimitives.MultiplyAdd(t, w1, w2, v);
-                    double sum = SoftmaxRow.Exp(row, g, out double lse);
-                    double u = double.CreateTruncating(TensorPrimitives.Sum<T>(v)), k = 0;
-                    double loss = u * lse - double.CreateTruncating(TensorPrimitives.Dot(v, row));
-                    if (wT is not null)
-                    {
-                        double sw = double.CreateTruncating(TensorPrimitives.Dot(t, wT));
-                        u = sw;
-                        k = sw * eps / c;
-                        loss = sw * lse - double.CreateTruncating(TensorPrimitives.Dot(v, row)) - k * double.CreateTruncating(TensorPrimitives.Sum(row));
-                    }
-                    pl[i] = loss;
-                    SoftmaxRow.ScaleShift(g, s * u / sum, -s * k);
-                    TensorPrimitives.MultiplyAdd(v, T.CreateTruncating(-s), g, g);
+                    double sw = double.CreateTruncating(TensorPrimitives.Dot(t, wT));
+                    u = sw;
+                    k = sw * eps / c;
+                    loss = sw * lse - double.CreateTruncating(TensorPrimitives.Dot(v, row)) - k * double.CreateTruncating(TensorPrimitives.Sum(row));
                 }
-                ArrayPool<T>.Shared.Return(rent);
+                SoftmaxRow.ScaleShift(g, s * u / sum, -s * k);
+                TensorPrimitives.MultiplyAdd(v, T.CreateTruncating(-s), g, g);
+                return loss;
             });
             return 0;
         }

@@ -41,59 +41,37 @@ internal static class FusedFocal
         public override Tensor forward(autograd.AutogradContext ctx, object[] vars)
         {
             var o = (Options)vars[2];
-            using var x = ((Tensor)vars[0]).detach().contiguous();
+            using var b = new RowBuffers((Tensor)vars[0]);
             using var y = ClassTargets.Indices((Tensor)vars[1]);
-            long n = x.shape[0];
-            var grad = torch.empty_like(x);
-            using var losses = torch.empty(new[] { n }, dtype: ScalarType.Float64);
-            double kept;
-            unsafe { kept = ClassTargets.KeptWeight(Native.Ptr<long>(y), n, o.IgnoreIndex, o.Weight); }
-            Dispatch(x.dtype, new Kernel(x, y, grad, losses, o, o.Reduction == Reduction.Mean ? 1.0 / kept : 1.0));
-            SaveGradient(ctx, grad, vars.Length);
-            return Reduced(losses, o.Reduction, kept, x.dtype);
+            double kept = ClassTargets.KeptWeight(y, o.IgnoreIndex, o.Weight);
+            Dispatch(b.X.dtype, new Kernel(b, y, o, o.Reduction == Reduction.Mean ? 1.0 / kept : 1.0));
+            SaveGradient(ctx, b.Grad, vars.Length);
+            return Reduced(b.Losses, o.Reduction, kept, b.X.dtype);
         }
     }
 
-    private readonly struct Kernel(Tensor x, Tensor y, Tensor grad, Tensor losses, Options o, double scale) : ITypedKernel
+    private readonly struct Kernel(RowBuffers b, Tensor y, Options o, double scale) : ITypedKernel
     {
-        public unsafe double Run<T>() where T : unmanaged, IFloatingPointIeee754<T>
+        public double Run<T>() where T : unmanaged, IFloatingPointIeee754<T>
         {
-            T* px = Native.Ptr<T>(x), pg = Native.Ptr<T>(grad);
-            long* py = Native.Ptr<long>(y);
-            double* pl = Native.Ptr<double>(losses);
-            long n = x.shape[0];
-            int c = checked((int)x.shape[1]);
             double gamma = o.Gamma, s = scale;
-            long ignore = o.IgnoreIndex;
             double[]? w = o.Weight;
-            KernelRows.For(n, c, (lo, hi) =>
+            ClassTargets.ForEachRow<T>(b, y, o.IgnoreIndex, (row, g, t, _) =>
             {
-                for (long i = lo; i < hi; i++)
+                double wy = w is null ? 1.0 : w[t];
+                double sum = SoftmaxRow.Exp(row, g, out double lse);
+                double logPt = double.CreateTruncating(row[t]) - lse;
+                double q = Math.Max(0, -ScalarMath.ExpM1(logPt));
+                double modulator, d;
+                if (gamma == 0) { modulator = 1; d = -1; }
+                else if (q > 0)
                 {
-                    var row = new ReadOnlySpan<T>(px + i * c, c);
-                    var g = new Span<T>(pg + i * c, c);
-                    long t = py[i];
-                    if (t == ignore)
-                    {
-                        g.Clear();
-                        pl[i] = 0;
-                        continue;
-                    }
-                    double wy = w is null ? 1.0 : w[t];
-                    double sum = SoftmaxRow.Exp(row, g, out double lse);
-                    double logPt = double.CreateTruncating(row[(int)t]) - lse;
-                    double q = Math.Max(0, -ScalarMath.ExpM1(logPt));
-                    double modulator, d;
-                    if (gamma == 0) { modulator = 1; d = -1; }
-                    else if (q > 0)
-                    {
-                        modulator = Math.Pow(q, gamma);
-                        d = gamma * (modulator / q) * Math.Exp(logPt) * logPt - modulator;
-                    }
-                    else { modulator = 0; d = 0; }
-                    pl[i] = -wy * modulator * logPt;
-                    SoftmaxRow.TargetLogProbGradient(g, (int)t, sum, d, q, s * wy);
+                    modulator = Math.Pow(q, gamma);
+                    d = gamma * (modulator / q) * Math.Exp(logPt) * logPt - modulator;
                 }
+                else { modulator = 0; d = 0; }
+                SoftmaxRow.TargetLogProbGradient(g, t, sum, d, q, s * wy);
+                return -wy * modulator * logPt;
             });
             return 0;
         }

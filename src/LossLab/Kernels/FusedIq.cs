@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using LossLab.Autograd;
@@ -62,23 +61,20 @@ internal static class FusedIq
         public override Tensor forward(autograd.AutogradContext ctx, object[] vars)
         {
             var o = (Options)vars[2];
-            using var x = ((Tensor)vars[0]).detach().contiguous();
+            using var b = new RowBuffers((Tensor)vars[0]);
             using var y = ClassTargets.Indices((Tensor)vars[1]);
-            long n = x.shape[0];
-            var (ry, phi) = HeldWeights(x, y, o);
-            var grad = torch.empty_like(x);
-            using var losses = torch.empty(new[] { n }, dtype: ScalarType.Float64);
-            double scale = o.Reduction == Reduction.Mean ? 1.0 / n : 1.0;
-            Dispatch(x.dtype, new Kernel(x, y, grad, losses, ry, phi, o, scale));
+            var (ry, phi) = HeldWeights(b.X, y, o);
+            double scale = o.Reduction == Reduction.Mean ? 1.0 / b.Rows : 1.0;
+            Dispatch(b.X.dtype, new Kernel(b, y, ry, phi, o, scale));
             if (!o.Log1P || o.Reduction == Reduction.None)
             {
-                SaveGradient(ctx, grad, vars.Length);
-                return Reduced(losses, o.Reduction, n, x.dtype);
+                SaveGradient(ctx, b.Grad, vars.Length);
+                return Reduced(b.Losses, o.Reduction, b.Rows, b.X.dtype);
             }
-            using var sum = losses.sum();
+            using var sum = b.Losses.sum();
             double total = sum.item<double>() * scale;
-            SaveGradient(ctx, grad, vars.Length, 1 / (1 + total));
-            return torch.tensor(ScalarMath.Log1P(total), dtype: x.dtype);
+            SaveGradient(ctx, b.Grad, vars.Length, 1 / (1 + total));
+            return torch.tensor(ScalarMath.Log1P(total), dtype: b.X.dtype);
         }
 
         /// <summary>The targets' rewards r_y and the held phi'(r_y), in float64, as the composite computes them.</summary>
@@ -100,15 +96,11 @@ internal static class FusedIq
         }
     }
 
-    private readonly struct Kernel(Tensor x, Tensor y, Tensor grad, Tensor losses, double[] ry, double[] phi, Options o, double scale) : ITypedKernel
+    private readonly struct Kernel(RowBuffers b, Tensor y, double[] ry, double[] phi, Options o, double scale) : ITypedKernel
     {
         public unsafe double Run<T>() where T : unmanaged, IFloatingPointIeee754<T>
         {
-            T* px = Native.Ptr<T>(x), pg = Native.Ptr<T>(grad);
-            long* py = Native.Ptr<long>(y);
-            double* pl = Native.Ptr<double>(losses);
-            long n = x.shape[0];
-            int c = checked((int)x.shape[1]);
+            int c = b.Classes;
             double s = scale, tau = o.Iq.Temperature, k = o.Chi2;
             bool allLogits = o.Iq.Chi2Scope == Chi2Scope.AllLogits, rowLog1P = o.Log1P && o.Reduction == Reduction.None;
             var activation = o.Divergence switch
@@ -127,46 +119,41 @@ internal static class FusedIq
             };
             var reward = new SoftplusReward<T>(T.CreateTruncating(shift), T.CreateTruncating(offset));
             double[] rys = ry, phis = phi;
-            KernelRows.For(n, c, (lo, hi) =>
+            ClassTargets.ForEachRow<T>(b, y, null, (row, g, t, i) =>
             {
-                // act'(x) of the row, for the activations other than the identity
-                T* pd = activation == Activation.Identity ? null : (T*)NativeMemory.Alloc((nuint)c, (nuint)sizeof(T));
-                for (long i = lo; i < hi; i++)
+                double rt = rys[i], slope = 1, chi2 = 0, sum, value;
+                Span<T> d = default;
+                if (activation == Activation.Identity)
                 {
-                    var row = new ReadOnlySpan<T>(px + i * c, c);
-                    var g = new Span<T>(pg + i * c, c);
-                    int t = (int)py[i];
-                    double rt = rys[i], slope = 1, chi2 = 0, sum, value;
-                    Span<T> d = default;
-                    if (activation == Activation.Identity)
-                    {
-                        if (k != 0) chi2 = k * (allLogits ? double.CreateTruncating(TensorPrimitives.SumOfSquares(row)) / c : rt * rt);
-                        sum = SoftmaxRow.Exp(row, g, tau, out value);
-                    }
-                    else
-                    {
-                        // g = r = act(x), d = act'(x); then the softmax of r in place
-                        d = new Span<T>(pd, c);
-                        if (activation == Activation.Softplus) Elementwise.Segment(reward, px + i * c, px + i * c, null, T.Zero, null, T.Zero, pd, pg + i * c, 0, c, T.One);
-                        else HalfTanh(row, g, d);
-                        slope = double.CreateTruncating(d[t]);
-                        sum = SoftmaxRow.Exp(g, g, tau, out value);
-                    }
-                    double loss = -phis[i] * rt + value + chi2, si = s;
-                    if (rowLog1P)
-                    {
-                        si = s / (1 + loss);
-                        loss = ScalarMath.Log1P(loss);
-                    }
-                    pl[i] = loss;
-                    // dl/dr: p_j (+ 2k r_j / C), then - phi' (+ 2k r_y) on the target; dl/dx = act' dl/dr
-                    SoftmaxRow.ScaleShift(g, si / sum, 0);
-                    if (k != 0 && allLogits) TensorPrimitives.MultiplyAdd(row, T.CreateTruncating(si * 2 * k / c), g, g);
-                    if (activation != Activation.Identity) TensorPrimitives.Multiply(g, d, g);
-                    double onTarget = -phis[i] + (k != 0 && !allLogits ? 2 * k * rt : 0);
-                    g[t] += T.CreateTruncating(si * onTarget * slope);
+                    if (k != 0) chi2 = k * (allLogits ? double.CreateTruncating(TensorPrimitives.SumOfSquares(row)) / c : rt * rt);
+                    sum = SoftmaxRow.Exp(row, g, tau, out value);
                 }
-                NativeMemory.Free(pd);
+                else
+                {
+                    // g = r = act(x), d = act'(x) (a per-thread scratch row); then the softmax of r in place
+                    d = RowScratch<T>.Get(c).AsSpan(0, c);
+                    if (activation == Activation.Softplus)
+                    {
+                        fixed (T* pr = row, pd = d, pg = g)
+                            Elementwise.Segment(reward, pr, pr, null, T.Zero, null, T.Zero, pd, pg, 0, c, T.One);
+                    }
+                    else HalfTanh(row, g, d);
+                    slope = double.CreateTruncating(d[t]);
+                    sum = SoftmaxRow.Exp(g, g, tau, out value);
+                }
+                double loss = -phis[i] * rt + value + chi2, si = s;
+                if (rowLog1P)
+                {
+                    si = s / (1 + loss);
+                    loss = ScalarMath.Log1P(loss);
+                }
+                // dl/dr: p_j (+ 2k r_j / C), then - phi' (+ 2k r_y) on the target; dl/dx = act' dl/dr
+                SoftmaxRow.ScaleShift(g, si / sum, 0);
+                if (k != 0 && allLogits) TensorPrimitives.MultiplyAdd(row, T.CreateTruncating(si * 2 * k / c), g, g);
+                if (activation != Activation.Identity) TensorPrimitives.Multiply(g, d, g);
+                double onTarget = -phis[i] + (k != 0 && !allLogits ? 2 * k * rt : 0);
+                g[t] += T.CreateTruncating(si * onTarget * slope);
+                return loss;
             });
             return 0;
         }

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Numerics;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using TorchSharp;
@@ -43,83 +42,58 @@ internal static class FusedPoly1CrossEntropy
         {
             var o = (Options)vars[2];
             var target = (Tensor)vars[1];
-            using var x = ((Tensor)vars[0]).detach().contiguous();
-            long n = x.shape[0];
-            var grad = torch.empty_like(x);
-            using var losses = torch.empty(new[] { n }, dtype: ScalarType.Float64);
-            double scale = o.Reduction == Reduction.Mean ? 1.0 / n : 1.0;
+            using var b = new RowBuffers((Tensor)vars[0]);
+            double scale = o.Reduction == Reduction.Mean ? 1.0 / b.Rows : 1.0;
             if (target.dtype.IsFloatingPoint())
             {
-                using var t = target.detach().to_type(x.dtype).contiguous();
-                Dispatch(x.dtype, new ProbabilityKernel(x, t, grad, losses, o.Epsilon, scale));
+                using var t = target.detach().to_type(b.X.dtype).contiguous();
+                Dispatch(b.X.dtype, new ProbabilityKernel(b, t, o.Epsilon, scale));
             }
             else
             {
                 using var y = ClassTargets.Indices(target);
-                Dispatch(x.dtype, new IndexKernel(x, y, grad, losses, o.Epsilon, scale));
+                Dispatch(b.X.dtype, new IndexKernel(b, y, o.Epsilon, scale));
             }
-            SaveGradient(ctx, grad, vars.Length);
-            return Reduced(losses, o.Reduction, n, x.dtype);
+            SaveGradient(ctx, b.Grad, vars.Length);
+            return Reduced(b.Losses, o.Reduction, b.Rows, b.X.dtype);
         }
     }
 
-    private readonly struct IndexKernel(Tensor x, Tensor y, Tensor grad, Tensor losses, double epsilon, double scale) : ITypedKernel
+    private readonly struct IndexKernel(RowBuffers b, Tensor y, double epsilon, double scale) : ITypedKernel
     {
-        public unsafe double Run<T>() where T : unmanaged, IFloatingPointIeee754<T>
+        public double Run<T>() where T : unmanaged, IFloatingPointIeee754<T>
         {
-            T* px = Native.Ptr<T>(x), pg = Native.Ptr<T>(grad);
-            long* py = Native.Ptr<long>(y);
-            double* pl = Native.Ptr<double>(losses);
-            long n = x.shape[0];
-            int c = checked((int)x.shape[1]);
             double eps = epsilon, s = scale;
-            KernelRows.For(n, c, (lo, hi) =>
+            ClassTargets.ForEachRow<T>(b, y, null, (row, g, t, _) =>
             {
-                for (long i = lo; i < hi; i++)
-                {
-                    var row = new ReadOnlySpan<T>(px + i * c, c);
-                    var g = new Span<T>(pg + i * c, c);
-                    int t = (int)py[i];
-                    double sum = SoftmaxRow.Exp(row, g, out double lse);
-                    double logPt = double.CreateTruncating(row[t]) - lse;
-                    double q = -ScalarMath.ExpM1(logPt);
-                    pl[i] = -logPt + eps * q;
-                    SoftmaxRow.TargetLogProbGradient(g, t, sum, -1 - eps * Math.Exp(logPt), q, s);
-                }
+                double sum = SoftmaxRow.Exp(row, g, out double lse);
+                double logPt = double.CreateTruncating(row[t]) - lse;
+                double q = -ScalarMath.ExpM1(logPt);
+                SoftmaxRow.TargetLogProbGradient(g, t, sum, -1 - eps * Math.Exp(logPt), q, s);
+                return -logPt + eps * q;
             });
             return 0;
         }
     }
 
-    private readonly struct ProbabilityKernel(Tensor x, Tensor target, Tensor grad, Tensor losses, double epsilon, double scale) : ITypedKernel
+    private readonly struct ProbabilityKernel(RowBuffers b, Tensor target, double epsilon, double scale) : ITypedKernel
     {
-        public unsafe double Run<T>() where T : unmanaged, IFloatingPointIeee754<T>
+        public double Run<T>() where T : unmanaged, IFloatingPointIeee754<T>
         {
-            T* px = Native.Ptr<T>(x), pt = Native.Ptr<T>(target), pg = Native.Ptr<T>(grad);
-            double* pl = Native.Ptr<double>(losses);
-            long n = x.shape[0];
-            int c = checked((int)x.shape[1]);
+            int c = b.Classes;
             double eps = epsilon, s = scale;
-            KernelRows.For(n, c, (lo, hi) =>
+            ClassTargets.ForEachRow<T>(b, target, (row, t, g) =>
             {
-                T[] rent = ArrayPool<T>.Shared.Rent(c);
-                var v = rent.AsSpan(0, c);
-                for (long i = lo; i < hi; i++)
-                {
-                    var row = new ReadOnlySpan<T>(px + i * c, c);
-                    var t = new ReadOnlySpan<T>(pt + i * c, c);
-                    var g = new Span<T>(pg + i * c, c);
-                    double sum = SoftmaxRow.Exp(row, g, out double lse);
-                    double total = double.CreateTruncating(TensorPrimitives.Sum(t));
-                    double expected = double.CreateTruncating(TensorPrimitives.Dot(t, g)) / sum; // S = sum_c t_c p_c
-                    pl[i] = total * lse - double.CreateTruncating(TensorPrimitives.Dot(t, row)) + eps * ((total - expected) + (1 - total));
-                    // g_j = e_j (a - b t_j) - s t_j, a = s (Q + eps S) / sum, b = s eps / sum
-                    TensorPrimitives.Multiply(t, T.CreateTruncating(-s * eps / sum), v);
-                    TensorPrimitives.Add(v, T.CreateTruncating(s * (total + eps * expected) / sum), v);
-                    TensorPrimitives.Multiply(g, v, g);
-                    TensorPrimitives.MultiplyAdd(t, T.CreateTruncating(-s), g, g);
-                }
-                ArrayPool<T>.Shared.Return(rent);
+                var v = RowScratch<T>.Get(c).AsSpan(0, c);
+                double sum = SoftmaxRow.Exp(row, g, out double lse);
+                double total = double.CreateTruncating(TensorPrimitives.Sum(t));
+                double expected = double.CreateTruncating(TensorPrimitives.Dot(t, g)) / sum; // S = sum_c t_c p_c
+                // g_j = e_j (a - b t_j) - s t_j, a = s (Q + eps S) / sum, b = s eps / sum
+                TensorPrimitives.Multiply(t, T.CreateTruncating(-s * eps / sum), v);
+                TensorPrimitives.Add(v, T.CreateTruncating(s * (total + eps * expected) / sum), v);
+                TensorPrimitives.Multiply(g, v, g);
+                TensorPrimitives.MultiplyAdd(t, T.CreateTruncating(-s), g, g);
+                return total * lse - double.CreateTruncating(TensorPrimitives.Dot(t, row)) + eps * ((total - expected) + (1 - total));
             });
             return 0;
         }
