@@ -185,7 +185,7 @@ internal abstract class ElementwiseLossFunction<TSelf> : FusedLossFunction<TSelf
         var losses = reduction == Reduction.None ? torch.empty_like(x) : null;
         long count = x.numel();
         double total = Dispatch(x.dtype, kernel(new ElementwiseBuffers(x, t, grad, losses, reduction == Reduction.Mean ? 1.0 / count : 1.0)));
-        SaveGradient(ctx, grad, vars.Length);
+        SaveGradient(ctx, vars, grad);
         return losses ?? torch.tensor(reduction == Reduction.Sum ? total : total / count, dtype: x.dtype);
     }
 }

@@ -8,7 +8,7 @@ internal static class FusableInputs
 {
     /// <summary>Fused kernels on, and a CPU float32 or float64 tensor of at least one dimension and one element.</summary>
     public static bool Elementwise(Tensor input) =>
-        FusedKernels.Enabled && input.device_type == DeviceType.CPU && input.dtype is ScalarType.Float32 or ScalarType.Float64
+        FusedKernels.Active && input.device_type == DeviceType.CPU && input.dtype is ScalarType.Float32 or ScalarType.Float64
         && input.dim() > 0 && input.numel() > 0;
 
     /// <summary>As <see cref="Elementwise"/>, and (N, C) logits with at least <see cref="FusedKernels.MinClasses"/> classes.</summary>

@@ -32,7 +32,8 @@ internal static class FusedBinaryCrossEntropyWithLogits
     /// <summary>The loss (reduced as asked) with the fused gradient attached; the arguments are those of
     /// <see cref="Losses.binary_cross_entropy_with_logits"/>.</summary>
     public static Tensor Apply(Tensor input, Tensor target, Tensor? weight, Reduction reduction, Tensor? posWeight) =>
-        Function.apply(input, target, weight, posWeight, reduction);
+        Function.apply(input, target, weight, posWeight, reduction,
+            (Func<Tensor, Tensor>)(x => Losses.binary_cross_entropy_with_logits(x, target, weight, reduction, posWeight)));
 
     private sealed class Function : ElementwiseLossFunction<Function>
     {

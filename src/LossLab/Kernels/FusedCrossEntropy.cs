@@ -42,7 +42,8 @@ internal static class FusedCrossEntropy
     /// <summary>The loss (reduced as asked) with the fused gradient attached; the arguments are those of
     /// <see cref="Losses.cross_entropy"/>.</summary>
     public static Tensor Apply(Tensor input, Tensor target, Tensor? weight, long ignoreIndex, Reduction reduction, double smoothing, bool consistent, bool probabilities) =>
-        Function.apply(input, target, new Options(ClassTargets.Weights(weight), ignoreIndex, reduction, smoothing, consistent, probabilities));
+        Function.apply(input, target, new Options(ClassTargets.Weights(weight), ignoreIndex, reduction, smoothing, consistent, probabilities),
+            (Func<Tensor, Tensor>)(x => Losses.cross_entropy(x, target, weight, ignoreIndex, reduction, smoothing, consistent)));
 
     private sealed record Options(double[]? Weight, long IgnoreIndex, Reduction Reduction, double Smoothing, bool Consistent, bool Probabilities);
 
@@ -67,7 +68,7 @@ internal static class FusedCrossEntropy
                 denominator = ClassTargets.KeptWeight(y, o.IgnoreIndex, o.Weight);
                 Dispatch(b.X.dtype, new IndexKernel(b, y, o, o.Reduction == Reduction.Mean ? 1.0 / denominator : 1.0));
             }
-            SaveGradient(ctx, b.Grad, vars.Length);
+            SaveGradient(ctx, vars, b.Grad);
             return Reduced(b.Losses, o.Reduction, denominator, b.X.dtype);
         }
     }

@@ -30,7 +30,8 @@ internal static class FusedFocal
     /// <summary>The loss (reduced as asked) with the fused gradient attached; the arguments are those of
     /// <see cref="Losses.focal_loss"/>.</summary>
     public static Tensor Apply(Tensor input, Tensor target, double gamma, Tensor? weight, long ignoreIndex, Reduction reduction) =>
-        Function.apply(input, target, new Options(gamma, ClassTargets.Weights(weight), ignoreIndex, reduction));
+        Function.apply(input, target, new Options(gamma, ClassTargets.Weights(weight), ignoreIndex, reduction),
+            (Func<Tensor, Tensor>)(x => Losses.focal_loss(x, target, gamma, weight, ignoreIndex, reduction)));
 
     private sealed record Options(double Gamma, double[]? Weight, long IgnoreIndex, Reduction Reduction);
 
@@ -45,7 +46,7 @@ internal static class FusedFocal
             using var y = ClassTargets.Indices((Tensor)vars[1]);
             double kept = ClassTargets.KeptWeight(y, o.IgnoreIndex, o.Weight);
             Dispatch(b.X.dtype, new Kernel(b, y, o, o.Reduction == Reduction.Mean ? 1.0 / kept : 1.0));
-            SaveGradient(ctx, b.Grad, vars.Length);
+            SaveGradient(ctx, vars, b.Grad);
             return Reduced(b.Losses, o.Reduction, kept, b.X.dtype);
         }
     }

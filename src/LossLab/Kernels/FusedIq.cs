@@ -42,7 +42,8 @@ internal static class FusedIq
     /// <summary>The loss (reduced as asked) with the fused gradient attached; the arguments are those of
     /// <see cref="Losses.iq_loss"/>, already validated.</summary>
     public static Tensor Apply(Tensor input, Tensor target, Divergence divergence, double alpha, Reduction reduction, IqOptions options) =>
-        Function.apply(input, target, new Options(divergence, alpha, reduction, options));
+        Function.apply(input, target, new Options(divergence, alpha, reduction, options),
+            (Func<Tensor, Tensor>)(x => Losses.iq_loss(x, target, divergence, alpha, reduction, options)));
 
     private sealed record Options(Divergence Divergence, double Alpha, Reduction Reduction, IqOptions Iq)
     {
@@ -68,12 +69,12 @@ internal static class FusedIq
             Dispatch(b.X.dtype, new Kernel(b, y, ry, phi, o, scale));
             if (!o.Log1P || o.Reduction == Reduction.None)
             {
-                SaveGradient(ctx, b.Grad, vars.Length);
+                SaveGradient(ctx, vars, b.Grad);
                 return Reduced(b.Losses, o.Reduction, b.Rows, b.X.dtype);
             }
             using var sum = b.Losses.sum();
             double total = sum.item<double>() * scale;
-            SaveGradient(ctx, b.Grad, vars.Length, 1 / (1 + total));
+            SaveGradient(ctx, vars, b.Grad, 1 / (1 + total));
             return torch.tensor(ScalarMath.Log1P(total), dtype: b.X.dtype);
         }
 

@@ -29,16 +29,18 @@ internal abstract class FusedLossFunction<TSelf> : autograd.SingleTensorFunction
         _ => throw new ArgumentException($"fused kernels take float32 or float64, got {dtype}"),
     };
 
-    /// <summary>Saves the gradient for <see cref="backward"/>.</summary>
+    /// <summary>Saves the gradient for <see cref="backward"/>, with what a second-order backward needs: the input (the
+    /// first argument) and the composite form of the loss (the last argument, a <c>Func&lt;Tensor, Tensor&gt;</c> of the input).</summary>
     /// <param name="ctx">The autograd context.</param>
+    /// <param name="vars">The function's arguments.</param>
     /// <param name="grad">d(loss)/d(input) for an incoming gradient of 1 (per output entry for reduction none).</param>
-    /// <param name="arity">How many arguments the function was applied to (one gradient slot each; only the first gets one).</param>
     /// <param name="postScale">A factor applied in backward on top (a reduced loss that passes through a function afterwards).</param>
-    protected static void SaveGradient(autograd.AutogradContext ctx, Tensor grad, int arity, double postScale = 1.0)
+    protected static void SaveGradient(autograd.AutogradContext ctx, object[] vars, Tensor grad, double postScale = 1.0)
     {
-        ctx.save_for_backward(new List<Tensor> { grad });
-        ctx.save_data("arity", arity);
+        ctx.save_for_backward(new List<Tensor> { grad, (Tensor)vars[0] });
+        ctx.save_data("arity", vars.Length);
         ctx.save_data("postScale", postScale);
+        ctx.save_data("composite", vars[^1]);
     }
 
     /// <summary>The reduced loss from per-row (or per-element) losses held in float64.</summary>
@@ -55,14 +57,26 @@ internal abstract class FusedLossFunction<TSelf> : autograd.SingleTensorFunction
         return mean.to_type(dtype);
     }
 
-    /// <inheritdoc/>
+    /// <summary>
+    /// Returns the saved gradient times the incoming one. With <c>create_graph</c> (backward then runs in grad mode)
+    /// the gradient must itself be differentiable: it is then taken from the composite form, rebuilt on the saved
+    /// input with fused kernels off, so that second derivatives are exact too.
+    /// </summary>
     public sealed override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
     {
-        var grad = ctx.get_saved_variables()[0];
+        var saved = ctx.get_saved_variables();
+        var grad = saved[0];
         int arity = (int)ctx.get_data("arity");
         double post = (double)ctx.get_data("postScale");
         Tensor gi;
-        if (grad_output.dim() > 0)
+        if (torch.is_grad_enabled())
+        {
+            var composite = (Func<Tensor, Tensor>)ctx.get_data("composite");
+            using var off = FusedKernels.Suppress();
+            var loss = composite(saved[1]);
+            gi = torch.autograd.grad(new List<Tensor> { loss }, new List<Tensor> { saved[1] }, new List<Tensor> { grad_output }, retain_graph: true, create_graph: true)[0];
+        }
+        else if (grad_output.dim() > 0)
         {
             // reduction none: one incoming gradient per row (broadcast over the row) or per element
             var shape = grad_output.shape.Concat(Enumerable.Repeat(1L, (int)(grad.dim() - grad_output.dim()))).ToArray();

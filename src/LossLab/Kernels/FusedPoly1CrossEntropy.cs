@@ -30,7 +30,8 @@ internal static class FusedPoly1CrossEntropy
     /// <summary>The loss (reduced as asked) with the fused gradient attached; the arguments are those of
     /// <see cref="Losses.poly1_cross_entropy"/>.</summary>
     public static Tensor Apply(Tensor input, Tensor target, double epsilon, Reduction reduction) =>
-        Function.apply(input, target, new Options(epsilon, reduction));
+        Function.apply(input, target, new Options(epsilon, reduction),
+            (Func<Tensor, Tensor>)(x => Losses.poly1_cross_entropy(x, target, epsilon, reduction)));
 
     private sealed record Options(double Epsilon, Reduction Reduction);
 
@@ -54,7 +55,7 @@ internal static class FusedPoly1CrossEntropy
                 using var y = ClassTargets.Indices(target);
                 Dispatch(b.X.dtype, new IndexKernel(b, y, o.Epsilon, scale));
             }
-            SaveGradient(ctx, b.Grad, vars.Length);
+            SaveGradient(ctx, vars, b.Grad);
             return Reduced(b.Losses, o.Reduction, b.Rows, b.X.dtype);
         }
     }

@@ -34,7 +34,8 @@ internal static class FusedSigmoidFocal
     /// <summary>The loss (reduced as asked) with the fused gradient attached; the arguments are those of
     /// <see cref="Losses.sigmoid_focal_loss"/>.</summary>
     public static Tensor Apply(Tensor input, Tensor target, double alpha, double gamma, Reduction reduction) =>
-        Function.apply(input, target, new Options(alpha, gamma, reduction));
+        Function.apply(input, target, new Options(alpha, gamma, reduction),
+            (Func<Tensor, Tensor>)(x => Losses.sigmoid_focal_loss(x, target, alpha, gamma, reduction)));
 
     private sealed record Options(double Alpha, double Gamma, Reduction Reduction);
 

@@ -61,6 +61,32 @@ internal static class FusedAgreement
         }
     }
 
+    /// <summary>Asserts that second derivatives agree: the gradient of <c>sum(u * d sum(output * v) / dx)</c>, the
+    /// first gradient taken with <c>create_graph</c> and <c>retain_graph</c> (PyTorch's default with create_graph; the
+    /// composite form needs it), fused kernels on against off (float64).</summary>
+    public static void AgreeSecondOrder(Func<Tensor, Tensor> loss, Tensor x, string label)
+    {
+        double[] Hessian(bool fused)
+        {
+            bool was = FusedKernels.Enabled;
+            FusedKernels.Enabled = fused;
+            try
+            {
+                var leaf = x.detach().clone().requires_grad_(true);
+                var output = loss(leaf);
+                var v = output.dim() == 0 ? torch.tensor(3.0, dtype: output.dtype) : torch.rand(output.shape, dtype: output.dtype, generator: new Generator(99)) + 0.5;
+                var g = torch.autograd.grad(new List<Tensor> { (output * v).sum() }, new List<Tensor> { leaf }, retain_graph: true, create_graph: true)[0];
+                var u = torch.rand(g.shape, dtype: g.dtype, generator: new Generator(98)) - 0.5;
+                return T.Values(torch.autograd.grad(new List<Tensor> { (g * u).sum() }, new List<Tensor> { leaf })[0]);
+            }
+            finally
+            {
+                FusedKernels.Enabled = was;
+            }
+        }
+        Close(Hessian(false), Hessian(true), 1e-12, 1e-13, label + " second derivatives");
+    }
+
     /// <summary>Asserts that the value and the gradient are finite (fused kernels on).</summary>
     public static void Finite(Func<Tensor, Tensor> loss, Tensor x, string label)
     {
