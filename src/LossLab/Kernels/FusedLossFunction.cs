@@ -18,6 +18,11 @@ internal interface ITypedKernel
 /// saves the gradient (of the reduced loss, the mean's divisor already folded in); backward returns it, scaled by the
 /// incoming gradient only when that is not 1 (reduction none: row- or element-wise).
 /// </summary>
+/// <remarks>
+/// When the logits are a leaf and <c>backward()</c> accumulates into their <c>.grad</c>, libtorch copies the returned
+/// gradient once (a gradient that TorchSharp hands back from a custom function still has a managed handle, so libtorch
+/// cannot take it over as it does its own); logits computed by a layer, or <c>torch.autograd.grad</c>, need no copy.
+/// </remarks>
 /// <typeparam name="TSelf">The concrete function (TorchSharp's pattern).</typeparam>
 internal abstract class FusedLossFunction<TSelf> : autograd.SingleTensorFunction<TSelf> where TSelf : FusedLossFunction<TSelf>, new()
 {
