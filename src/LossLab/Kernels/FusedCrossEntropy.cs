@@ -1,3 +1,4 @@
+using System.Numerics;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -5,113 +6,165 @@ using static TorchSharp.torch;
 namespace LossLab.Kernels;
 
 /// <summary>
-/// Cross-entropy with class-index targets (and label smoothing) as one fused CPU kernel: for each row, the maximum,
-/// <c>exp(x - max)</c> written straight into the gradient buffer, its sum, then the buffer scaled into
-/// <c>softmax - target distribution</c>. The logits are read from memory once and the gradient written once (the row
-/// stays in cache between the passes); backward returns the saved gradient, scaled only when the incoming gradient
-/// is not 1. Rows are split across cores.
+/// Cross-entropy (<see cref="Losses.cross_entropy"/>) as one fused CPU kernel: class indices or class probabilities,
+/// class weights, <c>ignore_index</c>, label smoothing and <c>consistent_smoothing_weights</c>. For each row, the
+/// maximum, <c>exp(x - max)</c> written straight into the gradient buffer, its sum, then the buffer scaled into the
+/// gradient. The logits are read from memory once and the gradient written once (the row stays in cache between the
+/// passes); backward returns the saved gradient, scaled only when the incoming gradient is not 1. Rows are split
+/// across cores.
 /// </summary>
+/// <remarks>
+/// <para><b>Gradients.</b> With <c>p = softmax(x)</c>, <c>L_c = log p_c = x_c - lse</c> and
+/// <c>dL_c/dx_j = delta_cj - p_j</c>, eps the smoothing, w the class weights (1 without), <c>W = sum_c w_c</c>:</para>
+/// <para>Class index y, PyTorch's form <c>l = (1 - eps) w_y (-L_y) + eps/C sum_c w_c (-L_c)</c>:
+/// <c>dl/dx_j = p_j ((1 - eps) w_y + eps W / C) - eps/C w_j - (1 - eps) w_y delta_jy</c>; its value is
+/// <c>(1 - eps) w_y (lse - x_y) + eps/C (W lse - sum_c w_c x_c)</c>. The consistent form
+/// <c>l = w_y ((1 - eps)(-L_y) + eps/C sum_c (-L_c))</c> gives <c>w_y (p_j - eps/C - (1 - eps) delta_jy)</c>.
+/// Ignored rows: loss 0, gradient 0; the mean divides by <c>sum w_y</c> over the kept rows (NaN when 0, with a zero
+/// gradient, as the composite).</para>
+/// <para>Class probabilities t: <c>l = -sum_c v_c x_c + U lse - k sum_c x_c</c> with, in PyTorch's form,
+/// <c>v_c = w_c ((1 - eps) t_c + eps/C)</c>, <c>U = sum_c v_c</c>, <c>k = 0</c>; in the consistent form
+/// <c>v_c = (1 - eps) w_c t_c</c>, <c>U = S = sum_c w_c t_c</c>, <c>k = S eps / C</c>. Then
+/// <c>dl/dx_j = U p_j - v_j - k</c>. The mean divides by N.</para>
+/// <para>Each row's loss is accumulated in double; the gradient is written in the input's dtype.</para>
+/// </remarks>
 internal static class FusedCrossEntropy
 {
-    /// <summary>Whether the kernel applies to these arguments.</summary>
-    public static bool Applies(Tensor input, Tensor target, Tensor? weight, long ignoreIndex, bool probabilities)
+    /// <summary>Whether the kernel applies to these (already validated) arguments: fused kernels on, CPU float32 or
+    /// float64 (N, C) logits with N &gt; 0, class indices (N) or probabilities (N, C), and no gradient wanted for the
+    /// target or the weights. Otherwise the composite form is used.</summary>
+    public static bool Applies(Tensor input, Tensor target, Tensor? weight, bool probabilities)
     {
-        if (!FusedKernels.Enabled || probabilities || weight is not null) return false;
-        if (input.dim() != 2 || target.dim() != 1 || input.device_type != DeviceType.CPU) return false;
-        if (input.dtype != ScalarType.Float32 && input.dtype != ScalarType.Float64) return false;
-        if (input.shape[1] < FusedKernels.MinClasses || input.shape[0] == 0) return false;
-        using var any = target.eq(ignoreIndex).any();
-        return !any.item<bool>();
+        if (!FusableInputs.Logits(input) || !FusableInputs.Constant(weight)) return false;
+        return probabilities ? target.dim() == 2 && FusableInputs.Constant(target) : target.dim() == 1;
     }
 
-    /// <summary>The loss (reduced as asked) with the fused gradient attached.</summary>
-    public static Tensor Apply(Tensor input, Tensor target, double smoothing, Reduction reduction) =>
-        Function.apply(input, target, smoothing, reduction);
+    /// <summary>The loss (reduced as asked) with the fused gradient attached; the arguments are those of
+    /// <see cref="Losses.cross_entropy"/>.</summary>
+    public static Tensor Apply(Tensor input, Tensor target, Tensor? weight, long ignoreIndex, Reduction reduction, double smoothing, bool consistent, bool probabilities) =>
+        Function.apply(input, target, new Options(ClassTargets.Weights(weight), ignoreIndex, reduction, smoothing, consistent, probabilities),
+            (Func<Tensor, Tensor>)(x => Losses.cross_entropy(x, target, weight, ignoreIndex, reduction, smoothing, consistent)));
 
-    private sealed class Function : autograd.SingleTensorFunction<Function>
+    private sealed record Options(double[]? Weight, long IgnoreIndex, Reduction Reduction, double Smoothing, bool Consistent, bool Probabilities);
+
+    private sealed class Function : FusedLossFunction<Function>
     {
         public override string Name => "FusedCrossEntropy";
 
         public override Tensor forward(autograd.AutogradContext ctx, object[] vars)
         {
-            var input = (Tensor)vars[0];
-            var target = (Tensor)vars[1];
-            double smoothing = (double)vars[2];
-            var reduction = (Reduction)vars[3];
-            using var x = input.detach().contiguous();
-            using var y = target.to_type(ScalarType.Int64).contiguous();
-            long n = x.shape[0], c = x.shape[1];
-            // the mean's 1/N is folded into the saved gradient, so that backward with grad_output 1 copies nothing
-            double scale = reduction == Reduction.Mean ? 1.0 / n : 1.0;
-            var grad = torch.empty_like(x);
-            var losses = torch.empty(new[] { n }, dtype: ScalarType.Float64);
-            if (x.dtype == ScalarType.Float32) RunFloat(x, y, grad, losses, n, c, smoothing, scale);
-            else RunDouble(x, y, grad, losses, n, c, smoothing, scale);
-            ctx.save_for_backward(new List<Tensor> { grad });
-            ctx.save_data("reduction", reduction);
-            ctx.save_data("n", n);
-            Tensor result = reduction switch
+            var o = (Options)vars[2];
+            using var b = new RowBuffers((Tensor)vars[0]);
+            double denominator;
+            if (o.Probabilities)
             {
-                Reduction.None => losses.to_type(x.dtype),
-                Reduction.Sum => losses.sum().to_type(x.dtype),
-                _ => (losses.sum() / n).to_type(x.dtype),
-            };
-            losses.Dispose();
-            return result;
-        }
-
-        public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
-        {
-            var grad = ctx.get_saved_variables()[0];
-            var reduction = (Reduction)ctx.get_data("reduction");
-            Tensor gi;
-            if (reduction == Reduction.None) gi = grad * grad_output.to_type(grad.dtype).unsqueeze(1);
-            else if (grad_output.numel() == 1 && grad_output.to_type(ScalarType.Float64).item<double>() == 1.0) gi = grad.alias();
-            else gi = grad * grad_output.to_type(grad.dtype);
-            return new List<Tensor> { gi, null!, null!, null! };
-        }
-
-        private static unsafe void RunFloat(Tensor x, Tensor y, Tensor grad, Tensor losses, long n, long c, double smoothing, double scale) =>
-            Run(Native.Ptr<float>(x), Native.Ptr<float>(grad), Native.Ptr<long>(y), Native.Ptr<double>(losses), n, c, smoothing, scale);
-
-        private static unsafe void RunDouble(Tensor x, Tensor y, Tensor grad, Tensor losses, long n, long c, double smoothing, double scale) =>
-            Run(Native.Ptr<double>(x), Native.Ptr<double>(grad), Native.Ptr<long>(y), Native.Ptr<double>(losses), n, c, smoothing, scale);
-
-        /// <summary>The kernel for float or double rows; the loss is accumulated in double.</summary>
-        private static unsafe void Run<T>(T* px, T* pg, long* py, double* pl, long n, long c, double smoothing, double scale)
-            where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
-        {
-            int cols = checked((int)c);
-            T onTarget = T.CreateTruncating(scale * (1 - smoothing)), uniform = T.CreateTruncating(scale * smoothing / c);
-            Rows(n, cols, (lo, hi) =>
+                using var t = ((Tensor)vars[1]).detach().to_type(b.X.dtype).contiguous();
+                denominator = b.Rows;
+                Dispatch(b.X.dtype, new ProbabilityKernel(b, t, o, o.Reduction == Reduction.Mean ? 1.0 / denominator : 1.0));
+            }
+            else
             {
-                for (long i = lo; i < hi; i++)
+                using var y = ClassTargets.Indices((Tensor)vars[1]);
+                denominator = ClassTargets.KeptWeight(y, o.IgnoreIndex, o.Weight);
+                Dispatch(b.X.dtype, new IndexKernel(b, y, o, o.Reduction == Reduction.Mean ? 1.0 / denominator : 1.0));
+            }
+            SaveGradient(ctx, vars, b.Grad);
+            return Reduced(b.Losses, o.Reduction, denominator, b.X.dtype);
+        }
+    }
+
+    /// <summary>Class-index targets.</summary>
+    private readonly struct IndexKernel(RowBuffers b, Tensor y, Options o, double scale) : ITypedKernel
+    {
+        public double Run<T>() where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            int c = b.Classes;
+            double eps = o.Smoothing, s = scale;
+            double[]? w = o.Weight;
+            // PyTorch's weighted smoothing term adds -eps/C * w_j to every entry: a per-class vector, the same for every row
+            T[]? bias = null, wT = null;
+            double wSum = 0;
+            if (w is not null && !o.Consistent && eps > 0)
+            {
+                bias = w.Select(v => T.CreateTruncating(-s * eps / c * v)).ToArray();
+                wT = w.Select(T.CreateTruncating).ToArray();
+                wSum = w.Sum();
+            }
+            ClassTargets.ForEachRow<T>(b, y, o.IgnoreIndex, (row, g, t, _) =>
+            {
+                double wy = w is null ? 1.0 : w[t];
+                double sum = SoftmaxRow.Exp(row, g, out double lse);
+                double loss = (1 - eps) * wy * (lse - double.CreateTruncating(row[t])), a = wy, shift = 0;
+                if (eps > 0)
                 {
-                    var row = new ReadOnlySpan<T>(px + i * c, cols);
-                    var g = new Span<T>(pg + i * c, cols);
-                    T max = TensorPrimitives.Max(row);
-                    TensorPrimitives.Subtract(row, max, g);
-                    TensorPrimitives.Exp(g, g);
-                    double sum = double.CreateTruncating(TensorPrimitives.Sum<T>(g));
-                    double lse = double.CreateTruncating(max) + Math.Log(sum);
-                    long t = py[i];
-                    double loss = lse - (1 - smoothing) * double.CreateTruncating(row[(int)t]);
-                    if (smoothing > 0) loss -= smoothing * double.CreateTruncating(TensorPrimitives.Sum(row)) / c;
-                    pl[i] = loss;
-                    TensorPrimitives.Multiply(g, T.CreateTruncating(scale / sum), g);
-                    if (uniform != T.Zero) TensorPrimitives.Add(g, -uniform, g);
-                    g[(int)t] -= onTarget;
+                    if (wT is null)
+                    {
+                        // unweighted, or the consistent form: w_y * eps/C * sum_c (lse - x_c)
+                        loss += eps / c * wy * (c * lse - double.CreateTruncating(TensorPrimitives.Sum(row)));
+                        shift = -s * eps / c * wy;
+                    }
+                    else
+                    {
+                        loss += eps / c * (wSum * lse - double.CreateTruncating(TensorPrimitives.Dot(row, wT)));
+                        a = (1 - eps) * wy + eps * wSum / c;
+                    }
                 }
+                if (bias is null) SoftmaxRow.ScaleShift(g, s * a / sum, shift);
+                else TensorPrimitives.MultiplyAdd(g, T.CreateTruncating(s * a / sum), bias, g);
+                g[t] -= T.CreateTruncating(s * (1 - eps) * wy);
+                return loss;
             });
+            return 0;
         }
+    }
 
-        /// <summary>Splits rows into chunks of about 64k elements across the cores (serial for small inputs).</summary>
-        private static void Rows(long n, int cols, Action<long, long> body)
+    /// <summary>Class-probability targets (one row of targets read beside each row of logits).</summary>
+    private readonly struct ProbabilityKernel(RowBuffers b, Tensor target, Options o, double scale) : ITypedKernel
+    {
+        public double Run<T>() where T : unmanaged, IFloatingPointIeee754<T>
         {
-            long perChunk = Math.Max(1, (1 << 16) / Math.Max(1, cols));
-            long chunks = (n + perChunk - 1) / perChunk;
-            if (chunks <= 1) { body(0, n); return; }
-            System.Threading.Tasks.Parallel.For(0, chunks, k => body(k * perChunk, Math.Min(n, (k + 1) * perChunk)));
+            int c = b.Classes;
+            double eps = o.Smoothing, s = scale;
+            if (o.Weight is null)
+            {
+                // v = (1 - eps) t + eps/C needs no buffer: U = (1 - eps) Q + eps, sum_c v_c x_c = (1 - eps) t.x + eps/C sum x
+                ClassTargets.ForEachRow<T>(b, target, (row, t, g) =>
+                {
+                    double sum = SoftmaxRow.Exp(row, g, out double lse);
+                    double u = (1 - eps) * double.CreateTruncating(TensorPrimitives.Sum(t)) + eps;
+                    double vx = (1 - eps) * double.CreateTruncating(TensorPrimitives.Dot(t, row));
+                    if (eps > 0) vx += eps / c * double.CreateTruncating(TensorPrimitives.Sum(row));
+                    SoftmaxRow.ScaleShift(g, s * u / sum, -s * eps / c);
+                    TensorPrimitives.MultiplyAdd(t, T.CreateTruncating(-s * (1 - eps)), g, g);
+                    return u * lse - vx;
+                });
+                return 0;
+            }
+            bool consistent = o.Consistent && eps > 0;
+            // v = t * w1 + w2: PyTorch's w ((1 - eps) t + eps/C), or the consistent (1 - eps) w t
+            double[] w = o.Weight;
+            T[] w1 = w.Select(v => T.CreateTruncating((1 - eps) * v)).ToArray();
+            T[] w2 = w.Select(v => T.CreateTruncating(consistent ? 0 : eps / c * v)).ToArray();
+            T[]? wT = consistent ? w.Select(T.CreateTruncating).ToArray() : null;
+            ClassTargets.ForEachRow<T>(b, target, (row, t, g) =>
+            {
+                var v = RowScratch<T>.Get(c).AsSpan(0, c);
+                TensorPrimitives.MultiplyAdd(t, w1, w2, v);
+                double sum = SoftmaxRow.Exp(row, g, out double lse);
+                double u = double.CreateTruncating(TensorPrimitives.Sum<T>(v)), k = 0;
+                double loss = u * lse - double.CreateTruncating(TensorPrimitives.Dot(v, row));
+                if (wT is not null)
+                {
+                    double sw = double.CreateTruncating(TensorPrimitives.Dot(t, wT));
+                    u = sw;
+                    k = sw * eps / c;
+                    loss = sw * lse - double.CreateTruncating(TensorPrimitives.Dot(v, row)) - k * double.CreateTruncating(TensorPrimitives.Sum(row));
+                }
+                SoftmaxRow.ScaleShift(g, s * u / sum, -s * k);
+                TensorPrimitives.MultiplyAdd(v, T.CreateTruncating(-s), g, g);
+                return loss;
+            });
+            return 0;
         }
     }
 }

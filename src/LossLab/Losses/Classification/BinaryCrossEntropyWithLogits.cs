@@ -45,6 +45,8 @@ public static partial class Losses
         }
         Reduce.NoBatchMean(reduction, name);
         Check.SameDevice(name, (input, nameof(input)), (target, nameof(target)), (weight, nameof(weight)), (pos_weight, nameof(pos_weight)));
+        if (Kernels.FusedBinaryCrossEntropyWithLogits.Applies(input, target, weight, pos_weight))
+            return Kernels.FusedBinaryCrossEntropyWithLogits.Apply(input, target, weight, reduction, pos_weight);
 
         using var scope = NewDisposeScope();
         var t = target.dtype == input.dtype ? target : target.to_type(input.dtype);

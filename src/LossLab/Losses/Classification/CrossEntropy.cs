@@ -82,8 +82,8 @@ public static partial class Losses
         }
         Check.ClassWeights(weight, c, name, nameof(weight));
         Check.SameDevice(name, (input, nameof(input)), (target, nameof(target)), (weight, nameof(weight)));
-        if (Kernels.FusedCrossEntropy.Applies(input, target, weight, ignore_index, probabilities))
-            return Kernels.FusedCrossEntropy.Apply(input, target, label_smoothing, reduction);
+        if (Kernels.FusedCrossEntropy.Applies(input, target, weight, probabilities))
+            return Kernels.FusedCrossEntropy.Apply(input, target, weight, ignore_index, reduction, label_smoothing, consistent_smoothing_weights, probabilities);
 
         using var scope = NewDisposeScope();
         bool unbatched = input.dim() == 1;

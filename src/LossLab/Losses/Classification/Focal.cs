@@ -45,6 +45,8 @@ public static partial class Losses
             Check.Size(weight, 0, c, name, nameof(weight), "the number of classes");
         }
         Check.SameDevice(name, (input, nameof(input)), (target, nameof(target)), (weight, nameof(weight)));
+        if (Kernels.FusedFocal.Applies(input, weight))
+            return Kernels.FusedFocal.Apply(input, target, gamma, weight, ignore_index, reduction);
 
         using var scope = NewDisposeScope();
         var valid = target.ne(ignore_index);

@@ -46,6 +46,8 @@ public static partial class Losses
         Reduce.NoBatchMean(reduction, name);
         if (probabilities) Check.InRange(target, 0, 1, name, nameof(target));
         else Check.ClassIndices(target, input.shape[1], name, nameof(target));
+        if (Kernels.FusedPoly1CrossEntropy.Applies(input, target))
+            return Kernels.FusedPoly1CrossEntropy.Apply(input, target, epsilon, reduction);
 
         using var scope = NewDisposeScope();
         var logp = torch.nn.functional.log_softmax(input, 1);

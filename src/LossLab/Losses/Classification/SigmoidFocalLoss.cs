@@ -37,6 +37,8 @@ public static partial class Losses
         Check.Param(gamma >= 0 && double.IsFinite(gamma), name, nameof(gamma), "a finite number >= 0", gamma);
         Reduce.NoBatchMean(reduction, name);
         Check.InRange(target, 0, 1, name, nameof(target));
+        if (Kernels.FusedSigmoidFocal.Applies(input, target))
+            return Kernels.FusedSigmoidFocal.Apply(input, target, alpha, gamma, reduction);
 
         using var scope = NewDisposeScope();
         var t = target.to_type(input.dtype);

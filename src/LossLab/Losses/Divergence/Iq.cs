@@ -70,6 +70,8 @@ public static partial class Losses
         Check.ClassIndices(target, input.shape[1], name, nameof(target));
         Check.SameDevice(name, (input, nameof(input)), (target, nameof(target)));
         Reduce.NoBatchMean(reduction, name);
+        if (!wantTerms && Kernels.FusedIq.Applies(input))
+            return (Kernels.FusedIq.Apply(input, target, divergence, alpha, reduction, o), null);
 
         using var scope = NewDisposeScope();
         long c = input.shape[1];

@@ -1,0 +1,194 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace LossLab.Kernels;
+
+/// <summary>
+/// Element-wise math on <see cref="Vector{T}"/> for float or double lanes, for the kernels that fuse several
+/// functions of each element into one pass in registers (where a chain of <c>TensorPrimitives</c> calls would make a
+/// pass per function).
+/// </summary>
+/// <remarks>
+/// <para>float lanes use their own exp and log1p (Cephes' single-precision polynomials, about an ulp): the runtime's
+/// float exp and log widen to double and cost several times more, and exp is the one transcendental of every
+/// softmax kernel. double lanes use the runtime's <see cref="Vector.Exp(Vector{double})"/> and
+/// <see cref="Vector.Log(Vector{double})"/>.</para>
+/// <para><b>exp (float).</b> <c>k = round(x log2 e)</c>, <c>r = x - k ln 2</c> (ln 2 split in two so that
+/// <c>k * 0.693359375</c> is exact), <c>exp(r) = 1 + r + r^2 P(r)</c> with Cephes' degree-5 P on
+/// <c>|r| &lt;= ln2 / 2</c>, times <c>2^k</c> built in the exponent bits. x is clamped to [ln(FLT_MIN), 88] (so that
+/// <c>2^k</c> stays a normal float) and results below FLT_MIN are flushed to 0 (the kernels call it on
+/// <c>x - max &lt;= 0</c> and <c>-|x|</c>, where that is an absolute error below 1.2e-38).</para>
+/// <para><b>log(1 + e), e in [0, 1] (float).</b> With <c>f = e</c> (k = 0) for e &lt;= sqrt(2) - 1, else
+/// <c>f = (1 + e)/2 - 1 = (e - 1)/2</c> (k = 1), so that <c>1 + f</c> is in [sqrt(2)/2, sqrt(2)] and f is exact
+/// (no rounded <c>1 + e</c>): <c>log(1 + e) = f - f^2/2 + f^3 Q(f) + k ln 2</c> with Cephes' degree-8 Q. Tiny e gives
+/// e, not 0. double lanes use <c>log(u) - ((u - 1) - e) / u</c> with <c>u = 1 + e</c> rounded (the first-order
+/// correction for the rounding of u).</para>
+/// </remarks>
+internal static class VectorMath
+{
+    private const float Log2E = 1.44269504088896341f, Ln2Hi = 0.693359375f, Ln2Lo = -2.12194440e-4f;
+    private const float ExpLow = -87.33654475f, ExpHigh = 88.0f, Sqrt2Minus1 = 0.41421356237f;
+
+    /// <summary>e^v per lane (float: see the remarks for its range).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<T> Exp<T>(Vector<T> v) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(float)) return ExpSingle(v.As<T, float>()).As<float, T>();
+        if (typeof(T) == typeof(double)) return Vector.Exp(v.As<T, double>()).As<double, T>();
+        throw new NotSupportedException(typeof(T).Name);
+    }
+
+    /// <summary><c>a * b + c</c> per lane, fused.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<T> MultiplyAdd<T>(Vector<T> a, Vector<T> b, Vector<T> c) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(float)) return Vector.FusedMultiplyAdd(a.As<T, float>(), b.As<T, float>(), c.As<T, float>()).As<float, T>();
+        if (typeof(T) == typeof(double)) return Vector.FusedMultiplyAdd(a.As<T, double>(), b.As<T, double>(), c.As<T, double>()).As<double, T>();
+        throw new NotSupportedException(typeof(T).Name);
+    }
+
+    /// <summary>log v per lane (the runtime's).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<T> Log<T>(Vector<T> v) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(float)) return Vector.Log(v.As<T, float>()).As<float, T>();
+        if (typeof(T) == typeof(double)) return Vector.Log(v.As<T, double>()).As<double, T>();
+        throw new NotSupportedException(typeof(T).Name);
+    }
+
+    /// <summary><c>log(1 + e)</c> for e in [0, 1], accurate to about an ulp (tiny e gives e, not 0).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<T> Log1PUnit<T>(Vector<T> e) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(float)) return Log1PUnitSingle(e.As<T, float>()).As<float, T>();
+        var u = Vector<T>.One + e;
+        return Log(u) - ((u - Vector<T>.One) - e) / u;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<float> ExpSingle(Vector<float> x)
+    {
+        var c = Vector.ClampNative(x, new Vector<float>(ExpLow), new Vector<float>(ExpHigh));
+        var k = Vector.Round(c * new Vector<float>(Log2E));
+        var r = Vector.FusedMultiplyAdd(k, new Vector<float>(-Ln2Hi), c);
+        r = Vector.FusedMultiplyAdd(k, new Vector<float>(-Ln2Lo), r);
+        var p = new Vector<float>(1.9875691500E-4f);
+        p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(1.3981999507E-3f));
+        p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(8.3334519073E-3f));
+        p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(4.1665795894E-2f));
+        p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(1.6666665459E-1f));
+        p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(5.0000001201E-1f));
+        var y = Vector.FusedMultiplyAdd(p, r * r, r) + Vector<float>.One;
+        var scale = Vector.AsVectorSingle(Vector.ShiftLeft(Vector.ConvertToInt32Native(k) + new Vector<int>(127), 23));
+        var result = y * scale;
+        result = Vector.ConditionalSelect(Vector.LessThan(x, new Vector<float>(ExpLow)), Vector<float>.Zero, result);
+        return Vector.ConditionalSelect(Vector.Equals(x, x), result, x); // NaN stays NaN
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<float> Log1PUnitSingle(Vector<float> e)
+    {
+        var big = Vector.GreaterThan(e, new Vector<float>(Sqrt2Minus1));
+        var f = Vector.ConditionalSelect(big, (e - Vector<float>.One) * new Vector<float>(0.5f), e);
+        var k = Vector.ConditionalSelect(big, Vector<float>.One, Vector<float>.Zero);
+        var z = f * f;
+        var q = new Vector<float>(7.0376836292E-2f);
+        q = Vector.FusedMultiplyAdd(q, f, new Vector<float>(-1.1514610310E-1f));
+        q = Vector.FusedMultiplyAdd(q, f, new Vector<float>(1.1676998740E-1f));
+        q = Vector.FusedMultiplyAdd(q, f, new Vector<float>(-1.2420140846E-1f));
+        q = Vector.FusedMultiplyAdd(q, f, new Vector<float>(1.4249322787E-1f));
+        q = Vector.FusedMultiplyAdd(q, f, new Vector<float>(-1.6668057665E-1f));
+        q = Vector.FusedMultiplyAdd(q, f, new Vector<float>(2.0000714765E-1f));
+        q = Vector.FusedMultiplyAdd(q, f, new Vector<float>(-2.4999993993E-1f));
+        q = Vector.FusedMultiplyAdd(q, f, new Vector<float>(3.3333331174E-1f));
+        var y = q * f * z;
+        y = Vector.FusedMultiplyAdd(k, new Vector<float>(Ln2Lo), y);
+        y = Vector.FusedMultiplyAdd(z, new Vector<float>(-0.5f), y);
+        return Vector.FusedMultiplyAdd(k, new Vector<float>(Ln2Hi), f + y);
+    }
+
+    /// <summary>
+    /// From one exponential <c>e = exp(-|x|)</c>: <c>log(1 + e)</c> (softplus(x) is <c>max(x, 0)</c> plus it, and
+    /// logsigmoid(x) is <c>min(x, 0)</c> minus it), <c>p = sigmoid(x)</c> and <c>pBar = 1 - p = sigmoid(-x)</c>, both
+    /// accurate in relative terms on either tail (no <c>1 - p</c> cancellation) and finite for any finite x.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<T> SigmoidPair<T>(Vector<T> x, out Vector<T> p, out Vector<T> pBar) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var e = Exp(-Vector.Abs(x));
+        var big = Vector<T>.One / (Vector<T>.One + e);
+        var small = e * big;
+        var positive = Vector.GreaterThanOrEqual(x, Vector<T>.Zero);
+        p = Vector.ConditionalSelect(positive, big, small);
+        pBar = Vector.ConditionalSelect(positive, small, big);
+        return Log1PUnit(e);
+    }
+
+    /// <summary>Adds the lanes of <paramref name="v"/> to a double accumulator (float lanes widened first).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<double> Accumulate<T>(Vector<double> acc, Vector<T> v) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(double)) return acc + v.As<T, double>();
+        Vector.Widen(v.As<T, float>(), out var lo, out var hi);
+        return acc + lo + hi;
+    }
+
+    /// <summary>Writes <c>exp((x - shift) * scale)</c> into <paramref name="e"/> (which may be <paramref name="x"/>
+    /// itself) and returns its sum, accumulated in double: the softmax pass of the row kernels, in one sweep.</summary>
+    public static unsafe double ExpSum<T>(ReadOnlySpan<T> x, T shift, T scale, Span<T> e) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int width = Vector<T>.Count, len = x.Length, i = 0;
+        var vs = new Vector<T>(shift);
+        var vk = new Vector<T>(scale);
+        var acc = Vector<double>.Zero;
+        fixed (T* px = x, pe = e)
+        {
+            for (; i + width <= len; i += width)
+            {
+                var v = Exp((Vector.Load(px + i) - vs) * vk);
+                Vector.Store(v, pe + i);
+                acc = Accumulate(acc, v);
+            }
+            double sum = Vector.Sum(acc);
+            for (; i < len; i++)
+            {
+                T v = T.Exp((px[i] - shift) * scale);
+                pe[i] = v;
+                sum += double.CreateTruncating(v);
+            }
+            return sum;
+        }
+    }
+
+    /// <summary>The largest element (the row's shift before exp), with the processor's max (a NaN in the row then
+    /// reaches the sum through exp, as with any other max).</summary>
+    public static unsafe T Max<T>(ReadOnlySpan<T> x) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int width = Vector<T>.Count, len = x.Length, i = 0;
+        fixed (T* px = x)
+        {
+            T max = px[0];
+            if (len >= width)
+            {
+                var m = Vector.Load(px);
+                for (i = width; i + width <= len; i += width) m = Vector.MaxNative(m, Vector.Load(px + i));
+                for (int j = 0; j < width; j++) max = T.MaxNative(max, m[j]);
+            }
+            for (; i < len; i++) max = T.MaxNative(max, px[i]);
+            return max;
+        }
+    }
+
+    /// <summary><c>g = g * a + b</c> in place, in one sweep.</summary>
+    public static unsafe void ScaleShift<T>(Span<T> g, T a, T b) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int width = Vector<T>.Count, len = g.Length, i = 0;
+        var va = new Vector<T>(a);
+        var vb = new Vector<T>(b);
+        fixed (T* pg = g)
+        {
+            for (; i + width <= len; i += width) Vector.Store(MultiplyAdd(Vector.Load(pg + i), va, vb), pg + i);
+            for (; i < len; i++) pg[i] = T.FusedMultiplyAdd(pg[i], a, b);
+        }
+    }
+}

@@ -1,0 +1,84 @@
+using System.Numerics;
+using LossLab.Kernels;
+using Xunit;
+
+namespace LossLab.Tests.Kernels;
+
+/// <summary>The kernels' own vector exp and log1p, and the scalar log1p / expm1, against double-precision references.</summary>
+public class VectorMathTests
+{
+    private static float[] Lanes(Func<Vector<float>, Vector<float>> f, float[] xs)
+    {
+        int w = Vector<float>.Count;
+        var result = new float[xs.Length];
+        for (int i = 0; i < xs.Length; i += w)
+        {
+            var chunk = new float[w];
+            Array.Copy(xs, i, chunk, 0, Math.Min(w, xs.Length - i));
+            var v = f(new Vector<float>(chunk));
+            for (int j = 0; j < w && i + j < xs.Length; j++) result[i + j] = v[j];
+        }
+        return result;
+    }
+
+    private static void WithinUlps(Func<double, double> exact, float[] xs, float[] got, double ulps, string what)
+    {
+        for (int i = 0; i < xs.Length; i++)
+        {
+            double want = exact(xs[i]);
+            double tolerance = ulps * Math.Max(Math.Abs(want) * Math.Pow(2, -23), float.Epsilon);
+            Assert.True(Math.Abs(got[i] - want) <= tolerance, $"{what}({xs[i]:R}) = {got[i]:R}, want {want:R}");
+        }
+    }
+
+    [Fact]
+    public void FloatExpIsWithinTwoUlpsAndUnderflowsToZero()
+    {
+        var xs = Enumerable.Range(0, 200_001).Select(i => (float)(-87.3 + i * (87.3 + 88.0) / 200_000)).Append(0f).Append(-1e-8f).ToArray();
+        WithinUlps(Math.Exp, xs, Lanes(VectorMath.Exp, xs), 2, "exp");
+        var tiny = Lanes(VectorMath.Exp, new[] { -88f, -100f, -1e4f, float.NegativeInfinity });
+        Assert.All(tiny, v => Assert.Equal(0f, v));
+        Assert.True(float.IsNaN(Lanes(VectorMath.Exp, new[] { float.NaN })[0]));
+    }
+
+    [Fact]
+    public void FloatLog1PIsWithinTwoUlpsDownToTinyArguments()
+    {
+        var xs = Enumerable.Range(0, 100_001).Select(i => i / 100_000f)
+            .Concat(Enumerable.Range(1, 40).Select(k => (float)Math.Pow(2, -k * 3))).ToArray();
+        WithinUlps(ScalarMath.Log1P, xs, Lanes(VectorMath.Log1PUnit, xs), 2, "log1p");
+    }
+
+    [Fact]
+    public void DoubleLog1PAndTheScalarFunctionsAreAccurate()
+    {
+        foreach (var e in new[] { 0.0, 1e-300, 1e-17, 1e-9, 0.3, 0.41421356, 0.5, 1.0 })
+        {
+            double want = e < 1e-8 ? e - e * e / 2 : Math.Log(1 + e); // series where 1 + e rounds
+            Assert.Equal(want, VectorMath.Log1PUnit(new Vector<double>(e))[0], 15);
+            Assert.Equal(want, ScalarMath.Log1P(e), 15);
+        }
+        Assert.True(Math.Abs(ScalarMath.ExpM1(-1e-12) - (-1e-12 + 5e-25)) <= 1e-27);
+        Assert.Equal(Math.Exp(-0.5) - 1, ScalarMath.ExpM1(-0.5), 15);
+        Assert.Equal(-1.0, ScalarMath.ExpM1(-800));
+        Assert.True(Math.Abs(ScalarMath.Softplus(-46.0517018598809) - 1e-20) <= 1e-33);
+        Assert.Equal(1.0, ScalarMath.Sigmoid(800));
+    }
+
+    [Fact]
+    public void ExpSumCoversTheTailAndSumsInDouble()
+    {
+        foreach (int len in new[] { 1, 7, 8, 9, 33 })
+        {
+            var x = Enumerable.Range(0, len).Select(i => (float)Math.Sin(i) * 5).ToArray();
+            var e = new float[len];
+            double sum = VectorMath.ExpSum<float>(x, 1.5f, 0.5f, e);
+            for (int i = 0; i < len; i++)
+            {
+                double want = Math.Exp((x[i] - 1.5) * 0.5);
+                Assert.True(Math.Abs(e[i] - want) <= 3e-7 * want, $"exp at {i}: {e[i]:R}, want {want:R}");
+            }
+            Assert.Equal(e.Sum(v => (double)v), sum, 12);
+        }
+    }
+}
