@@ -48,10 +48,8 @@ internal static class FusedIq
     private sealed record Options(Divergence Divergence, double Alpha, Reduction Reduction, IqOptions Iq)
     {
         /// <summary>The chi2 term's coefficient k (0 when there is none).</summary>
-        public double Chi2 => Divergence != Divergence.Chi2 || Alpha == 0 ? 0
-            : Iq.Chi2Coefficient == Chi2Coefficient.Paper ? Alpha / 4 : 1 / (4 * Alpha);
+        public double Chi2 => Losses.IqChi2Factor(Divergence, Alpha, Iq);
 
-        /// <summary>Whether the reduced loss passes through log(1 + loss).</summary>
         public bool Log1P => Divergence == Divergence.ReverseKl && Iq.KlForm == KlForm.Fixed;
     }
 
@@ -85,14 +83,7 @@ internal static class FusedIq
             var f = FDivergence.Of(o.Divergence);
             var xy = x.gather(1, y.unsqueeze(1)).squeeze(1).to_type(ScalarType.Float64);
             var ry = f.Reward(xy, o.Iq.ShiftedHellinger);
-            var phi = o.Divergence == Divergence.ReverseKl
-                ? o.Iq.KlForm switch
-                {
-                    KlForm.Original => (-ry - 1.0).clamp_max(Losses.MaxExponent(x.dtype)).exp(),
-                    KlForm.BatchBiased => torch.softmax(-ry, 0) * ry.shape[0],
-                    _ => (-ry).clamp_max(Losses.MaxExponent(x.dtype)).exp(),
-                }
-                : f.PhiPrimeOf(ry);
+            var phi = Losses.IqPhiPrime(f, ry, o.Iq, x.dtype);
             return (ry.contiguous().data<double>().ToArray(), phi.contiguous().data<double>().ToArray());
         }
     }
@@ -110,14 +101,8 @@ internal static class FusedIq
                 Divergence.TotalVariation => Activation.HalfTanh,
                 _ => Activation.Softplus,
             };
-            // softplus rewards: r = softplus(x + shift) + offset (FDivergence.Reward)
-            double shift = o.Iq.ShiftedHellinger && o.Divergence is Divergence.Hellinger or Divergence.NeymanChi2 ? Math.Log(Math.E - 1) : 0;
-            double offset = o.Divergence switch
-            {
-                Divergence.JensenShannon => -(Math.Log(2.0) - 1e-5),
-                Divergence.ForwardKl => 1e-5,
-                _ => -(1.0 - 1e-5),
-            };
+            // softplus rewards: r = softplus(x + shift) + offset (FDivergence.SoftplusReward)
+            var (shift, offset) = FDivergence.Of(o.Divergence).SoftplusReward(o.Iq.ShiftedHellinger) ?? (0.0, 0.0);
             var reward = new SoftplusReward<T>(T.CreateTruncating(shift), T.CreateTruncating(offset));
             double[] rys = ry, phis = phi;
             ClassTargets.ForEachRow<T>(b, y, null, (row, g, t, i) =>

@@ -74,16 +74,26 @@ public sealed record FDivergence(
     /// <summary>The reward for logits: maps them into the domain of phi (Appendix A's activations for js and hellinger).</summary>
     /// <param name="logits">The logits.</param>
     /// <param name="shiftedHellinger">For hellinger and neyman_chi2: <c>softplus(x + log(e - 1)) - 1 + 1e-5</c>, so that logit 0 gives reward 1e-5 (the public code's variant).</param>
-    public Tensor Reward(Tensor logits, bool shiftedHellinger = false) => Divergence switch
+    public Tensor Reward(Tensor logits, bool shiftedHellinger = false)
     {
-        Divergence.Chi2 or Divergence.ReverseKl or Divergence.PearsonChi2 => logits,
-        Divergence.JensenShannon => nn.functional.softplus(logits) - (Math.Log(2.0) - Eps),
-        Divergence.Hellinger or Divergence.NeymanChi2 => shiftedHellinger
-            ? nn.functional.softplus(logits + Math.Log(Math.E - 1)) - (1.0 - Eps)
-            : nn.functional.softplus(logits) - (1.0 - Eps),
-        Divergence.TotalVariation => logits.tanh() * 0.5,
-        Divergence.ForwardKl => nn.functional.softplus(logits) + Eps,
-        _ => throw new ArgumentOutOfRangeException(nameof(Divergence), Divergence, "unknown divergence"),
+        if (SoftplusReward(shiftedHellinger) is var (shift, offset))
+            return nn.functional.softplus(shift == 0 ? logits : logits + shift) + offset;
+        return Divergence switch
+        {
+            Divergence.Chi2 or Divergence.ReverseKl or Divergence.PearsonChi2 => logits,
+            Divergence.TotalVariation => logits.tanh() * 0.5,
+            _ => throw new ArgumentOutOfRangeException(nameof(Divergence), Divergence, "unknown divergence"),
+        };
+    }
+
+    /// <summary>For the divergences whose reward is <c>softplus(x + shift) + offset</c> (js, hellinger, neyman_chi2,
+    /// forward_kl), the shift and offset; null for the others. <see cref="Reward"/> and the fused IQ kernel both use it.</summary>
+    internal (double Shift, double Offset)? SoftplusReward(bool shiftedHellinger) => Divergence switch
+    {
+        Divergence.JensenShannon => (0.0, -(Math.Log(2.0) - Eps)),
+        Divergence.Hellinger or Divergence.NeymanChi2 => (shiftedHellinger ? Math.Log(Math.E - 1) : 0.0, -(1.0 - Eps)),
+        Divergence.ForwardKl => (0.0, Eps),
+        _ => null,
     };
 
     /// <summary>phi'(r) as a tensor (no gradient decision: callers hold it constant). Exponentials are capped so that

@@ -81,22 +81,11 @@ public static partial class Losses
         var r = f.Reward(x, o.ShiftedHellinger);
         var ry = r.gather(1, y.unsqueeze(1)).squeeze(1);
 
-        Tensor phiPrime = divergence == Divergence.ReverseKl
-            ? o.KlForm switch
-            {
-                KlForm.Original => (-ry - 1.0).clamp_max(MaxExponent(ry.dtype)).exp(),
-                KlForm.BatchBiased => torch.softmax(-ry, 0) * ry.shape[0],
-                _ => f.PhiPrimeOf(ry),
-            }
-            : f.PhiPrimeOf(ry);
-        var softQ = -Surrogate.Hold("phi_prime", phiPrime) * ry;
+        var softQ = -Surrogate.Hold("phi_prime", IqPhiPrime(f, ry, o, ry.dtype)) * ry;
         var value = o.Temperature == 1.0 ? torch.logsumexp(r, 1) : torch.logsumexp(r / o.Temperature, 1) * o.Temperature;
         Tensor? chi2 = null;
-        if (divergence == Divergence.Chi2 && alpha != 0)
-        {
-            double k = o.Chi2Coefficient == Chi2Coefficient.Paper ? alpha / 4 : 1 / (4 * alpha);
-            chi2 = (o.Chi2Scope == Chi2Scope.AllLogits ? r.square().mean(new long[] { 1 }) : ry.square()) * k;
-        }
+        double k = IqChi2Factor(divergence, alpha, o);
+        if (k != 0) chi2 = (o.Chi2Scope == Chi2Scope.AllLogits ? r.square().mean(new long[] { 1 }) : ry.square()) * k;
         var perSample = chi2 is null ? softQ + value : softQ + value + chi2;
         Tensor loss = Reduce.Apply(perSample, reduction, name);
         if (divergence == Divergence.ReverseKl && o.KlForm == KlForm.Fixed) loss = torch.log1p(loss);
@@ -111,6 +100,22 @@ public static partial class Losses
         }
         return (loss.MoveToOuterDisposeScope(), terms);
     }
+
+    /// <summary>phi'(r_y) as IQ Loss holds it: the divergence's phi', or for reverse KL the form <see cref="IqOptions.KlForm"/>
+    /// picks; exponentials capped at <see cref="MaxExponent"/> of <paramref name="capDtype"/> (the logits' dtype). Shared
+    /// by the composite form and the fused kernel (which computes it in float64).</summary>
+    internal static Tensor IqPhiPrime(FDivergence f, Tensor ry, IqOptions o, ScalarType capDtype) =>
+        f.Divergence != Divergence.ReverseKl ? f.PhiPrimeOf(ry) : o.KlForm switch
+        {
+            KlForm.Original => (-ry - 1.0).clamp_max(MaxExponent(capDtype)).exp(),
+            KlForm.BatchBiased => torch.softmax(-ry, 0) * ry.shape[0],
+            _ => (-ry).clamp_max(MaxExponent(capDtype)).exp(),
+        };
+
+    /// <summary>The chi2 regulariser's factor k (alpha/4 or 1/(4 alpha)); 0 unless divergence chi with alpha != 0.</summary>
+    internal static double IqChi2Factor(Divergence divergence, double alpha, IqOptions o) =>
+        divergence != Divergence.Chi2 || alpha == 0 ? 0
+        : o.Chi2Coefficient == Chi2Coefficient.Paper ? alpha / 4 : 1 / (4 * alpha);
 
     /// <summary>The reward r that IQ Loss derives from logits for a divergence (Appendix A's activations).</summary>
     public static Tensor IqReward(Tensor logits, Divergence divergence) => FDivergence.Of(divergence).Reward(logits);
