@@ -9,25 +9,25 @@ namespace LossLab.Kernels;
 /// pass per function).
 /// </summary>
 /// <remarks>
-/// <para>float lanes use their own exp and log1p (Cephes' single-precision polynomials, about an ulp): the runtime's
-/// float exp and log widen to double and cost several times more, and exp is the one transcendental of every
-/// softmax kernel. double lanes use the runtime's <see cref="Vector.Exp(Vector{double})"/> and
-/// <see cref="Vector.Log(Vector{double})"/>.</para>
-/// <para><b>exp (float).</b> <c>k = round(x log2 e)</c>, <c>r = x - k ln 2</c> (ln 2 split in two so that
-/// <c>k * 0.693359375</c> is exact), <c>exp(r) = 1 + r + r^2 P(r)</c> with Cephes' degree-5 P on
-/// <c>|r| &lt;= ln2 / 2</c>, times <c>2^k</c> built in the exponent bits. x is clamped to [ln(FLT_MIN), 88] (so that
-/// <c>2^k</c> stays a normal float) and results below FLT_MIN are flushed to 0 (the kernels call it on
-/// <c>x - max &lt;= 0</c> and <c>-|x|</c>, where that is an absolute error below 1.2e-38).</para>
-/// <para><b>log(1 + e), e in [0, 1] (float).</b> With <c>f = e</c> (k = 0) for e &lt;= sqrt(2) - 1, else
-/// <c>f = (1 + e)/2 - 1 = (e - 1)/2</c> (k = 1), so that <c>1 + f</c> is in [sqrt(2)/2, sqrt(2)] and f is exact
-/// (no rounded <c>1 + e</c>): <c>log(1 + e) = f - f^2/2 + f^3 Q(f) + k ln 2</c> with Cephes' degree-8 Q. Tiny e gives
-/// e, not 0. double lanes use <c>log(u) - ((u - 1) - e) / u</c> with <c>u = 1 + e</c> rounded (the first-order
-/// correction for the rounding of u).</para>
+/// <para>float lanes use their own exp and log1p (polynomials of about an ulp): the runtime's float exp and log widen
+/// to double and cost several times more, and exp is the one transcendental of every softmax kernel. double lanes use
+/// the runtime's <see cref="Vector.Exp(Vector{double})"/> and <see cref="Vector.Log(Vector{double})"/>.</para>
+/// <para><b>exp (float).</b> <c>k = round(x log2 e)</c> (adding and subtracting 1.5 * 2^23, which leaves k in the
+/// low mantissa bits for <c>2^k</c>), <c>r = x - k ln 2</c> (ln 2 split in two so that <c>k * 0.693359375</c> is
+/// exact), <c>exp(r) = 1 + r + r^2 P(r)</c> with Cephes' degree-5 P on <c>|r| &lt;= ln2 / 2</c>, times <c>2^k</c>
+/// built in the exponent bits. x is clamped to [ln(FLT_MIN), 88] (so that <c>2^k</c> stays a normal float) and
+/// results below FLT_MIN are flushed to 0 (the kernels call it on <c>x - max &lt;= 0</c> and <c>-|x|</c>, where that
+/// is an absolute error below 1.2e-38).</para>
+/// <para><b>log(1 + e), e in [0, 1] (float).</b> One polynomial over the whole interval, <c>e + e^2 R(e)</c> with R of
+/// degree 8 (no range reduction, no rounded <c>1 + e</c>; tiny e gives e, not 0). double lanes use
+/// <c>log(u) - ((u - 1) - e) / u</c> with <c>u = 1 + e</c> rounded (the first-order correction for the rounding of
+/// u).</para>
 /// </remarks>
 internal static class VectorMath
 {
     private const float Log2E = 1.44269504088896341f, Ln2Hi = 0.693359375f, Ln2Lo = -2.12194440e-4f;
-    private const float ExpLow = -87.33654475f, ExpHigh = 88.0f, Sqrt2Minus1 = 0.41421356237f;
+    private const float ExpLow = -87.33654475f, ExpHigh = 88.0f, RoundingMagic = 12582912f; // 1.5 * 2^23
+    private const int RoundingMagicBits = 0x4B400000; // the bits of RoundingMagic
 
     /// <summary>e^v per lane (float: see the remarks for its range).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -69,7 +69,10 @@ internal static class VectorMath
     private static Vector<float> ExpSingle(Vector<float> x)
     {
         var c = Vector.ClampNative(x, new Vector<float>(ExpLow), new Vector<float>(ExpHigh));
-        var k = Vector.Round(c * new Vector<float>(Log2E));
+        // k = round(c log2 e) by the magic-number trick: adding 1.5 * 2^23 rounds to an integer (to nearest even), whose
+        // value sits in the low mantissa bits of t; 2^k is then those bits shifted into the exponent field
+        var t = Vector.FusedMultiplyAdd(c, new Vector<float>(Log2E), new Vector<float>(RoundingMagic));
+        var k = t - new Vector<float>(RoundingMagic);
         var r = Vector.FusedMultiplyAdd(k, new Vector<float>(-Ln2Hi), c);
         r = Vector.FusedMultiplyAdd(k, new Vector<float>(-Ln2Lo), r);
         var p = new Vector<float>(1.9875691500E-4f);
@@ -79,32 +82,30 @@ internal static class VectorMath
         p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(1.6666665459E-1f));
         p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(5.0000001201E-1f));
         var y = Vector.FusedMultiplyAdd(p, r * r, r) + Vector<float>.One;
-        var scale = Vector.AsVectorSingle(Vector.ShiftLeft(Vector.ConvertToInt32Native(k) + new Vector<int>(127), 23));
+        var scale = Vector.AsVectorSingle(Vector.ShiftLeft(Vector.AsVectorInt32(t) - new Vector<int>(RoundingMagicBits - 127), 23));
         var result = y * scale;
         result = Vector.ConditionalSelect(Vector.LessThan(x, new Vector<float>(ExpLow)), Vector<float>.Zero, result);
         return Vector.ConditionalSelect(Vector.Equals(x, x), result, x); // NaN stays NaN
     }
 
+    /// <summary>
+    /// <c>log(1 + e)</c> on [0, 1] as <c>e + e^2 R(e)</c>, R of degree 8 (Chebyshev interpolation of
+    /// <c>(log1p(e) - e) / e^2</c>, coefficients rounded to float): relative error about 3e-8 before rounding, and
+    /// exactly e for tiny e. One polynomial, no range reduction: fewer operations than a reduced log.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector<float> Log1PUnitSingle(Vector<float> e)
     {
-        var big = Vector.GreaterThan(e, new Vector<float>(Sqrt2Minus1));
-        var f = Vector.ConditionalSelect(big, (e - Vector<float>.One) * new Vector<float>(0.5f), e);
-        var k = Vector.ConditionalSelect(big, Vector<float>.One, Vector<float>.Zero);
-        var z = f * f;
-        var q = new Vector<float>(7.0376836292E-2f);
-        q = Vector.FusedMultiplyAdd(q, f, new Vector<float>(-1.1514610310E-1f));
-        q = Vector.FusedMultiplyAdd(q, f, new Vector<float>(1.1676998740E-1f));
-        q = Vector.FusedMultiplyAdd(q, f, new Vector<float>(-1.2420140846E-1f));
-        q = Vector.FusedMultiplyAdd(q, f, new Vector<float>(1.4249322787E-1f));
-        q = Vector.FusedMultiplyAdd(q, f, new Vector<float>(-1.6668057665E-1f));
-        q = Vector.FusedMultiplyAdd(q, f, new Vector<float>(2.0000714765E-1f));
-        q = Vector.FusedMultiplyAdd(q, f, new Vector<float>(-2.4999993993E-1f));
-        q = Vector.FusedMultiplyAdd(q, f, new Vector<float>(3.3333331174E-1f));
-        var y = q * f * z;
-        y = Vector.FusedMultiplyAdd(k, new Vector<float>(Ln2Lo), y);
-        y = Vector.FusedMultiplyAdd(z, new Vector<float>(-0.5f), y);
-        return Vector.FusedMultiplyAdd(k, new Vector<float>(Ln2Hi), f + y);
+        var q = new Vector<float>(-4.466211423e-03f);
+        q = Vector.FusedMultiplyAdd(q, e, new Vector<float>(2.522405423e-02f));
+        q = Vector.FusedMultiplyAdd(q, e, new Vector<float>(-6.675772369e-02f));
+        q = Vector.FusedMultiplyAdd(q, e, new Vector<float>(1.156184524e-01f));
+        q = Vector.FusedMultiplyAdd(q, e, new Vector<float>(-1.584756523e-01f));
+        q = Vector.FusedMultiplyAdd(q, e, new Vector<float>(1.985410601e-01f));
+        q = Vector.FusedMultiplyAdd(q, e, new Vector<float>(-2.498652637e-01f));
+        q = Vector.FusedMultiplyAdd(q, e, new Vector<float>(3.333284259e-01f));
+        q = Vector.FusedMultiplyAdd(q, e, new Vector<float>(-4.999999702e-01f));
+        return Vector.FusedMultiplyAdd(e * e, q, e);
     }
 
     /// <summary>
@@ -176,6 +177,19 @@ internal static class VectorMath
             }
             for (; i < len; i++) max = T.MaxNative(max, px[i]);
             return max;
+        }
+    }
+
+    /// <summary><c>g = g * a + x * b</c> in place, in one sweep.</summary>
+    public static unsafe void ScaleAdd<T>(Span<T> g, T a, ReadOnlySpan<T> x, T b) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int width = Vector<T>.Count, len = g.Length, i = 0;
+        var va = new Vector<T>(a);
+        var vb = new Vector<T>(b);
+        fixed (T* pg = g, px = x)
+        {
+            for (; i + width <= len; i += width) Vector.Store(MultiplyAdd(Vector.Load(px + i), vb, Vector.Load(pg + i) * va), pg + i);
+            for (; i < len; i++) pg[i] = T.FusedMultiplyAdd(px[i], b, pg[i] * a);
         }
     }
 
