@@ -81,10 +81,31 @@ internal static class FusedIq
         {
             using var scope = NewDisposeScope();
             var f = FDivergence.Of(o.Divergence);
-            var xy = x.gather(1, y.unsqueeze(1)).squeeze(1).to_type(ScalarType.Float64);
+            var xy = torch.tensor(TargetLogits(x, y), dtype: ScalarType.Float64);
             var ry = f.Reward(xy, o.Iq.ShiftedHellinger);
             var phi = Losses.IqPhiPrime(f, ry, o.Iq, x.dtype);
             return (ry.contiguous().data<double>().ToArray(), phi.contiguous().data<double>().ToArray());
+        }
+
+        /// <summary><c>x[i, y_i]</c> for each row, read here rather than by libtorch's gather: on a large input gather
+        /// runs on libtorch's OpenMP threads, which then spin waiting for work while the kernel's own threads need
+        /// the cores (about 1 ms more per call on 4096 x 1000, measured on 2 cores).</summary>
+        private static unsafe double[] TargetLogits(Tensor x, Tensor y)
+        {
+            long n = x.shape[0], c = x.shape[1];
+            long* py = Native.Ptr<long>(y);
+            var xy = new double[n];
+            if (x.dtype == ScalarType.Float32)
+            {
+                float* px = Native.Ptr<float>(x);
+                for (long i = 0; i < n; i++) xy[i] = px[i * c + py[i]];
+            }
+            else
+            {
+                double* px = Native.Ptr<double>(x);
+                for (long i = 0; i < n; i++) xy[i] = px[i * c + py[i]];
+            }
+            return xy;
         }
     }
 
@@ -109,6 +130,8 @@ internal static class FusedIq
             {
                 double rt = rys[i], slope = 1, chi2 = 0, sum, value;
                 Span<T> d = default;
+                if (activation == Activation.Softplus && tau == 1.0)
+                    return SoftplusRow(row, g, t, shift, offset, -phis[i] * rt, phis[i], s);
                 if (activation == Activation.Identity)
                 {
                     if (k != 0) chi2 = k * (allLogits ? double.CreateTruncating(TensorPrimitives.SumOfSquares(row)) / c : rt * rt);
@@ -134,14 +157,40 @@ internal static class FusedIq
                     loss = ScalarMath.Log1P(loss);
                 }
                 // dl/dr: p_j (+ 2k r_j / C), then - phi' (+ 2k r_y) on the target; dl/dx = act' dl/dr
-                SoftmaxRow.ScaleShift(g, si / sum, 0);
-                if (k != 0 && allLogits) TensorPrimitives.MultiplyAdd(row, T.CreateTruncating(si * 2 * k / c), g, g);
+                if (k != 0 && allLogits) VectorMath.ScaleAdd(g, T.CreateTruncating(si / sum), row, T.CreateTruncating(si * 2 * k / c));
+                else SoftmaxRow.ScaleShift(g, si / sum, 0);
                 if (activation != Activation.Identity) TensorPrimitives.Multiply(g, d, g);
                 double onTarget = -phis[i] + (k != 0 && !allLogits ? 2 * k * rt : 0);
                 g[t] += T.CreateTruncating(si * onTarget * slope);
                 return loss;
             });
             return 0;
+        }
+
+        /// <summary>
+        /// A row of a softplus-reward divergence at temperature 1, in the three sweeps of cross-entropy (no per-element
+        /// softplus, sigmoid or log): with <c>z = x + shift</c>, <c>r = softplus(z) + offset</c> and
+        /// <c>s0 = max(max_j z_j, 0)</c>, <c>exp(r_j) = e^offset e^s0 (c0 + E_j)</c> for <c>E_j = exp(z_j - s0)</c>
+        /// (in [0, 1]) and <c>c0 = exp(-s0)</c>. So <c>logsumexp(r) = offset + s0 + log S</c> with
+        /// <c>S = sum_j E_j + C c0</c>, <c>p_j = (c0 + E_j) / S</c>, and since <c>sigmoid(z_j) = E_j / (c0 + E_j)</c>,
+        /// the off-target gradient <c>sigmoid(z_j) p_j</c> is <c>E_j / S</c>. The target adds
+        /// <c>-phi'_y sigmoid(z_y)</c>.
+        /// </summary>
+        /// <returns>The row's loss, <c>-phi'_y r_y + logsumexp(r)</c> (<paramref name="softQ"/> is its first term).</returns>
+        private static double SoftplusRow<T>(ReadOnlySpan<T> row, Span<T> g, int t, double shift, double offset, double softQ, double phi, double s)
+            where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            double s0 = Math.Max(double.CreateTruncating(VectorMath.Max(row)) + shift, 0);
+            // E_j = exp(x_j - a) with a = s0 - shift rounded to T; s0 is then taken as a + shift, so c0 matches E's scale
+            T a = T.CreateTruncating(s0 - shift);
+            s0 = double.CreateTruncating(a) + shift;
+            double c0 = Math.Exp(-s0);
+            double sum = VectorMath.ExpSum(row, a, T.One, g) + row.Length * c0;
+            double value = offset + s0 + Math.Log(sum);
+            TensorPrimitives.Multiply(g, T.CreateTruncating(s / sum), g);
+            double zt = double.CreateTruncating(row[t]) + shift;
+            g[t] -= T.CreateTruncating(s * phi * ScalarMath.Sigmoid(zt));
+            return softQ + value;
         }
 
         /// <summary>Total variation's reward <c>r = tanh(x) / 2</c> into <paramref name="r"/> and its derivative

@@ -88,6 +88,28 @@ public class FusedIqTests
                 AgreeIq(dt, red, LossLab.DivergenceNames.Parse(div), 0.5, new IqOptions { ShiftedHellinger = true, Temperature = 0.8 }, $"{dt} {red} {div} shifted");
     }
 
+    /// <summary>The softplus rewards at temperature 1 take a path of their own (exp(softplus(z)) = 1 + e^z, scaled by
+    /// the row's max(max z, 0)): rows whose largest logit is far below 0, near it, and far above it.</summary>
+    [Theory]
+    [InlineData("js")]
+    [InlineData("hellinger")]
+    [InlineData("forward_kl")]
+    [InlineData("neyman_chi2")]
+    public void SoftplusRewardsAtEveryScaleOfTheRowMaximum(string div)
+    {
+        var d = LossLab.DivergenceNames.Parse(div);
+        foreach (var dt in FloatTypes)
+            foreach (var shift in new[] { -30.0, -3.0, 0.0, 3.0, 40.0 })
+                foreach (var shifted in new[] { false, true })
+                {
+                    var x = Logits(9, 13, 2, dt) + shift;
+                    var y = Labels(9, 13);
+                    var options = new IqOptions { ShiftedHellinger = shifted };
+                    Agree(t => LossLab.Losses.iq_loss(t, y, d, 0.5, LossLab.Reduction.None, options), x, $"{dt} {div} shift={shift} shifted={shifted}");
+                    Agree(t => LossLab.Losses.iq_loss(t, y, d, 0.5, LossLab.Reduction.Mean, options), x, $"{dt} {div} shift={shift} shifted={shifted} mean");
+                }
+    }
+
     [Fact]
     public void SingleRowAndWideRows()
     {
