@@ -32,12 +32,31 @@ internal static class FusedSigmoidFocal
         FusableInputs.Elementwise(input) && FusableInputs.Constant(target);
 
     /// <summary>The loss (reduced as asked) with the fused gradient attached; the arguments are those of
-    /// <see cref="Losses.sigmoid_focal_loss"/>.</summary>
-    public static Tensor Apply(Tensor input, Tensor target, double alpha, double gamma, Reduction reduction) =>
-        Function.apply(input, target, new Options(alpha, gamma, reduction),
+    /// <see cref="Losses.sigmoid_focal_loss"/>, validated except for the targets' range, which the kernel checks in
+    /// its own pass over them (a target outside [0, 1], or NaN, makes its lane's loss NaN; a NaN sum then runs
+    /// <see cref="Check.InRange"/>, which throws the usual error, or passes when the NaN came from the input).</summary>
+    public static Tensor Apply(Tensor input, Tensor target, double alpha, double gamma, Reduction reduction)
+    {
+        var o = new Options(alpha, gamma, reduction, new StrongBox<bool>());
+        var result = Function.apply(input, target, o,
             (Func<Tensor, Tensor>)(x => Losses.sigmoid_focal_loss(x, target, alpha, gamma, reduction)));
+        if (o.NaNSeen.Value)
+        {
+            try
+            {
+                Check.InRange(target, 0, 1, "sigmoid_focal_loss", nameof(target));
+            }
+            catch
+            {
+                result.Dispose();
+                throw;
+            }
+        }
+        return result;
+    }
 
-    private sealed record Options(double Alpha, double Gamma, Reduction Reduction);
+    /// <summary>The options, and <c>NaNSeen</c>: set by the kernel when the sum of the losses is NaN.</summary>
+    private sealed record Options(double Alpha, double Gamma, Reduction Reduction, StrongBox<bool> NaNSeen);
 
     private sealed class Function : ElementwiseLossFunction<Function>
     {
@@ -52,63 +71,135 @@ internal static class FusedSigmoidFocal
 
     private readonly struct Kernel(ElementwiseBuffers buffers, Options o) : ITypedKernel
     {
-        public double Run<T>() where T : unmanaged, IFloatingPointIeee754<T>
+        public double Run<T>() where T : unmanaged, IFloatingPointIeee754<T> => o.Gamma switch
+        {
+            0 => Run<T, NoModulator<T>>(default),
+            1 => Run<T, LinearModulator<T>>(default),
+            2 => Run<T, SquareModulator<T>>(default),
+            _ => Run<T, PowerModulator<T>>(new PowerModulator<T>(o.Gamma)),
+        };
+
+        /// <summary>One instantiation per modulator, so that each loop is straight-line code (runtime branches on gamma
+        /// in the loop made the JIT spill registers).</summary>
+        private double Run<T, TMod>(TMod modulator) where T : unmanaged, IFloatingPointIeee754<T> where TMod : struct, IModulator<T>
         {
             using var none = Operand.Prepare(null, buffers.X, 0);
-            return Elementwise.Run<T, Op<T>>(new Op<T>(o.Alpha, o.Gamma), buffers.X, buffers.Target, none, none, buffers.Grad, buffers.Losses, buffers.GradScale);
+            double total = Elementwise.Run<T, Op<T, TMod>>(new Op<T, TMod>(o.Alpha, modulator), buffers.X, buffers.Target, none, none, buffers.Grad, buffers.Losses, buffers.GradScale);
+            if (double.IsNaN(total)) o.NaNSeen.Value = true;
+            return total;
         }
     }
 
-    private readonly struct Op<T>(double alpha, double gamma) : IElementwiseLoss<T> where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>The modulator <c>m = Q^gamma</c> and <c>gamma Q^(gamma - 1) p pBar</c> (0 where Q is 0).</summary>
+    private interface IModulator<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        /// <summary>Whether gamma is 0 (m = 1 and no slope: plain cross-entropy).</summary>
+        bool None { get; }
+
+        /// <summary>m for Q, and in <paramref name="slope"/> gamma Q^(gamma - 1) times <paramref name="pp"/> = p pBar.</summary>
+        Vector<T> Of(Vector<T> q, Vector<T> pp, out Vector<T> slope);
+    }
+
+    private readonly struct NoModulator<T> : IModulator<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public bool None => true;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector<T> Of(Vector<T> q, Vector<T> pp, out Vector<T> slope)
+        {
+            slope = Vector<T>.Zero;
+            return Vector<T>.One;
+        }
+    }
+
+    private readonly struct LinearModulator<T> : IModulator<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public bool None => false;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector<T> Of(Vector<T> q, Vector<T> pp, out Vector<T> slope)
+        {
+            slope = pp;
+            return q;
+        }
+    }
+
+    private readonly struct SquareModulator<T> : IModulator<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public bool None => false;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector<T> Of(Vector<T> q, Vector<T> pp, out Vector<T> slope)
+        {
+            slope = (q + q) * pp;
+            return q * q;
+        }
+    }
+
+    /// <summary>Any other gamma: <c>exp(gamma log Q)</c> (kept out of line: its call to the runtime's log would otherwise
+    /// make the loop spill registers).</summary>
+    private readonly struct PowerModulator<T>(double gamma) : IModulator<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        private readonly T gamma = T.CreateTruncating(gamma);
+
+        public bool None => false;
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        public Vector<T> Of(Vector<T> q, Vector<T> pp, out Vector<T> slope)
+        {
+            var g = new Vector<T>(gamma);
+            var positive = Vector.GreaterThan(q, Vector<T>.Zero);
+            var m = Vector.ConditionalSelect(positive, VectorMath.Exp(g * VectorMath.Log(q)), Vector<T>.Zero);
+            slope = Vector.ConditionalSelect(positive, g * (m / q) * pp, Vector<T>.Zero);
+            return m;
+        }
+    }
+
+    private readonly struct Op<T, TMod>(double alpha, TMod modulator) : IElementwiseLoss<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TMod : struct, IModulator<T>
     {
         private readonly bool weighted = alpha >= 0;
-        private readonly Vector<T> alphaPos = new(T.CreateTruncating(alpha));
-        private readonly Vector<T> alphaNeg = new(T.CreateTruncating(1 - alpha));
-        private readonly Vector<T> gammaV = new(T.CreateTruncating(gamma));
-        private readonly int mode = gamma == 0 ? 0 : gamma == 1 ? 1 : gamma == 2 ? 2 : 3;
+        // alpha_t = alpha t + (1 - alpha)(1 - t) = (1 - alpha) + (2 alpha - 1) t: one multiply-add
+        private readonly T alphaBase = T.CreateTruncating(1 - alpha);
+        private readonly T alphaSlope = T.CreateTruncating(2 * alpha - 1);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public Vector<T> Loss(Vector<T> x, Vector<T> t, Vector<T> a, Vector<T> b, out Vector<T> dx)
         {
             var one = Vector<T>.One;
-            var lg = VectorMath.SigmoidPair(x, out var p, out var pBar);
-            var ce = (Vector.MaxNative(x, Vector<T>.Zero) - t * x) + lg;
-            var pMinusT = (one - t) * p - t * pBar;
+            // SigmoidPair written out: p pBar is small * big whichever the sign, so it needs no select
+            var e = VectorMath.Exp(-Vector.Abs(x));
+            var big = one / (one + e);
+            var small = e * big;
+            var positive = Vector.GreaterThanOrEqual(x, Vector<T>.Zero);
+            var p = Vector.ConditionalSelect(positive, big, small);
+            var pBar = Vector.ConditionalSelect(positive, small, big);
+            var ce = VectorMath.MultiplyAdd(-t, x, Vector.MaxNative(x, Vector<T>.Zero)) + VectorMath.Log1PUnit(e);
+            var oneMinusT = one - t;
+            var tpBar = t * pBar;
+            var pMinusT = VectorMath.MultiplyAdd(oneMinusT, p, -tpBar);
             Vector<T> loss;
-            if (mode == 0)
+            if (modulator.None)
             {
                 loss = ce;
                 dx = pMinusT;
             }
             else
             {
-                var q = (one - t) * p + t * pBar;
-                // gamma m / Q times p pBar, 0 where Q is 0
-                Vector<T> m, slope;
-                if (mode == 1) { m = q; slope = p * pBar; }
-                else if (mode == 2) { m = q * q; slope = (q + q) * p * pBar; }
-                else m = Power(q, gammaV, p * pBar, out slope);
+                var m = modulator.Of(VectorMath.MultiplyAdd(oneMinusT, p, tpBar), small * big, out var slope);
                 loss = m * ce;
-                dx = m * pMinusT + slope * (one - t - t) * ce;
+                dx = VectorMath.MultiplyAdd(m, pMinusT, slope * (oneMinusT - t) * ce);
             }
             if (weighted)
             {
-                var alphaT = alphaPos * t + alphaNeg * (one - t);
+                var alphaT = VectorMath.MultiplyAdd(new Vector<T>(alphaSlope), t, new Vector<T>(alphaBase));
                 loss *= alphaT;
                 dx *= alphaT;
             }
-            return loss;
-        }
-
-        /// <summary><c>q^gamma</c> and <c>gamma q^(gamma - 1) pp</c> for any gamma, 0 where q is 0 (kept out of line:
-        /// its call to the runtime's log would otherwise make the common gamma 1 and 2 loops spill registers).</summary>
-        [MethodImpl(MethodImplOptions.NoInlining)]
-        private static Vector<T> Power(Vector<T> q, Vector<T> gamma, Vector<T> pp, out Vector<T> slope)
-        {
-            var positive = Vector.GreaterThan(q, Vector<T>.Zero);
-            var m = Vector.ConditionalSelect(positive, VectorMath.Exp(gamma * VectorMath.Log(q)), Vector<T>.Zero);
-            slope = Vector.ConditionalSelect(positive, gamma * (m / q) * pp, Vector<T>.Zero);
-            return m;
+            // the targets' range check, in this pass over them: NaN where t is not in [0, 1] (NaN included)
+            var inRange = Vector.GreaterThanOrEqual(t, Vector<T>.Zero) & Vector.LessThanOrEqual(t, one);
+            return Vector.ConditionalSelect(inRange, loss, new Vector<T>(T.NaN));
         }
     }
 }

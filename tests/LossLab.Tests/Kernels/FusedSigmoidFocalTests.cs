@@ -63,6 +63,40 @@ public class FusedSigmoidFocalTests
         }
     }
 
+    /// <summary>The fused kernel checks the targets' range in its own pass: a target outside [0, 1] or NaN, in any
+    /// position (the vector body or the tail) and with every reduction, gives the same error as the composite form;
+    /// a NaN logit is not an error and gives NaN.</summary>
+    [Fact]
+    public void TargetsOutsideTheUnitIntervalAreRejected()
+    {
+        foreach (var dt in FloatTypes)
+            foreach (var red in new[] { Reduction.None, Reduction.Mean, Reduction.Sum })
+                foreach (var bad in new[] { -0.5, 1.5, double.NaN })
+                    foreach (var at in new[] { 0L, 29L, 36L })
+                        foreach (var fused in new[] { true, false })
+                        {
+                            var x = Logits(37, 1, 2, dt).reshape(37);
+                            var t = Targets([37], soft: true).to_type(dt);
+                            t[at] = torch.tensor(bad, dtype: dt);
+                            Assert.Equal(fused, FusedSigmoidFocal.Applies(x, t) && fused);
+                            bool was = FusedKernels.Enabled;
+                            FusedKernels.Enabled = fused;
+                            try
+                            {
+                                var e = Assert.Throws<ArgumentException>(() => LossLab.Losses.sigmoid_focal_loss(x, t, 0.25, 2.0, red));
+                                Assert.Contains("target", e.Message);
+                            }
+                            finally
+                            {
+                                FusedKernels.Enabled = was;
+                            }
+                        }
+        var xs = Logits(5, 3, 2, ScalarType.Float32);
+        xs[1, 2] = torch.tensor(float.NaN);
+        var value = LossLab.Losses.sigmoid_focal_loss(xs, Targets([5, 3], soft: false).to_type(ScalarType.Float32), reduction: Reduction.Sum);
+        Assert.True(float.IsNaN(value.item<float>()));
+    }
+
     [Fact]
     public void FallsBackWhereItMust()
     {

@@ -36,9 +36,10 @@ public static partial class Losses
         Check.Param(alpha <= 1 && !double.IsNaN(alpha) && !double.IsNegativeInfinity(alpha), name, nameof(alpha), "<= 1 (negative: no alpha weighting)", alpha);
         Check.Param(gamma >= 0 && double.IsFinite(gamma), name, nameof(gamma), "a finite number >= 0", gamma);
         Reduce.NoBatchMean(reduction, name);
-        Check.InRange(target, 0, 1, name, nameof(target));
+        // the fused kernel checks the targets' range in its own pass over them
         if (Kernels.FusedSigmoidFocal.Applies(input, target))
             return Kernels.FusedSigmoidFocal.Apply(input, target, alpha, gamma, reduction);
+        Check.InRange(target, 0, 1, name, nameof(target));
 
         using var scope = NewDisposeScope();
         var t = target.to_type(input.dtype);
