@@ -51,7 +51,24 @@ internal static class FusedBinaryCrossEntropyWithLogits
     private readonly struct Kernel(ElementwiseBuffers buffers, Operand weight, Operand posWeight) : ITypedKernel
     {
         public double Run<T>() where T : unmanaged, IFloatingPointIeee754<T> =>
-            Elementwise.Run<T, Op<T>>(default, buffers.X, buffers.Target, weight, posWeight, buffers.Grad, buffers.Losses, buffers.GradScale);
+            IsOne(weight) && IsOne(posWeight)
+                ? Elementwise.Run<T, PlainOp<T>>(default, buffers.X, buffers.Target, weight, posWeight, buffers.Grad, buffers.Losses, buffers.GradScale)
+                : Elementwise.Run<T, Op<T>>(default, buffers.X, buffers.Target, weight, posWeight, buffers.Grad, buffers.Losses, buffers.GradScale);
+
+        private static bool IsOne(Operand o) => o.Values is null && o.Scalar == 1.0;
+    }
+
+    /// <summary>The common case, no weights: <c>l = (max(x, 0) - t x) + lg</c>, <c>dl/dx = (1 - t) p - t pBar</c>
+    /// (the formulas of <see cref="Op{T}"/> with w = P = 1, c = 1).</summary>
+    private readonly struct PlainOp<T> : IElementwiseLoss<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector<T> Loss(Vector<T> x, Vector<T> t, Vector<T> w, Vector<T> pw, out Vector<T> dx)
+        {
+            var lg = VectorMath.SigmoidPair(x, out var p, out var pBar);
+            dx = VectorMath.MultiplyAdd(Vector<T>.One - t, p, -(t * pBar));
+            return VectorMath.MultiplyAdd(-t, x, Vector.MaxNative(x, Vector<T>.Zero)) + lg;
+        }
     }
 
     private readonly struct Op<T> : IElementwiseLoss<T> where T : unmanaged, IFloatingPointIeee754<T>
