@@ -134,8 +134,14 @@ internal static class VectorMath
         return acc + lo + hi;
     }
 
+    /// <summary>Vectors summed in the element type before their sum is added to the double accumulator of
+    /// <see cref="ExpSum{T}"/>: each lane then adds at most 16 values of at most 1 in float (a relative error below
+    /// 1e-6), and the widening to double is paid once per 16 vectors instead of once per vector.</summary>
+    private const int ExpSumBlock = 16;
+
     /// <summary>Writes <c>exp((x - shift) * scale)</c> into <paramref name="e"/> (which may be <paramref name="x"/>
-    /// itself) and returns its sum, accumulated in double: the softmax pass of the row kernels, in one sweep.</summary>
+    /// itself) and returns its sum, accumulated in double (in blocks of <see cref="ExpSumBlock"/> vectors summed in
+    /// the element type first): the softmax pass of the row kernels, in one sweep.</summary>
     public static unsafe double ExpSum<T>(ReadOnlySpan<T> x, T shift, T scale, Span<T> e) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int width = Vector<T>.Count, len = x.Length, i = 0;
@@ -144,11 +150,17 @@ internal static class VectorMath
         var acc = Vector<double>.Zero;
         fixed (T* px = x, pe = e)
         {
-            for (; i + width <= len; i += width)
+            while (i + width <= len)
             {
-                var v = Exp((Vector.Load(px + i) - vs) * vk);
-                Vector.Store(v, pe + i);
-                acc = Accumulate(acc, v);
+                int end = Math.Min(len - width, i + (ExpSumBlock - 1) * width);
+                var block = Vector<T>.Zero;
+                for (; i <= end; i += width)
+                {
+                    var v = Exp((Vector.Load(px + i) - vs) * vk);
+                    Vector.Store(v, pe + i);
+                    block += v;
+                }
+                acc = Accumulate(acc, block);
             }
             double sum = Vector.Sum(acc);
             for (; i < len; i++)
