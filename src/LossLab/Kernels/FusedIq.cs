@@ -24,7 +24,7 @@ namespace LossLab.Kernels;
 /// pearson_chi2), <c>sigmoid(x + shift)</c> for the softplus rewards (js, hellinger, forward_kl, neyman_chi2) and
 /// <c>(1 - tanh^2 x) / 2 = 1/2 - 2 r^2</c> for total variation.</para>
 /// <para><b>Held weights.</b> <c>phi'(r_y)</c> is computed before the rows from the targets' logits in float64 by the
-/// composite's own <see cref="FDivergence.Reward"/> and <see cref="FDivergence.PhiPrimeOf"/> (reverse KL's forms:
+/// scalar forms of the composite's <see cref="FDivergence.Reward"/> and <see cref="FDivergence.PhiPrimeOf"/> (reverse KL's forms:
 /// <c>exp(-r)</c> or <c>exp(-r - 1)</c> with the exponent capped as the composite caps it, or
 /// <c>N softmax(-r_y over the batch)</c>), so the batch-biased form fuses too.</para>
 /// <para><b>Reductions.</b> Mean's 1/N is folded into the saved gradient. kl_form fixed passes the loss through
@@ -76,20 +76,18 @@ internal static class FusedIq
             return torch.tensor(ScalarMath.Log1P(total), dtype: b.X.dtype);
         }
 
-        /// <summary>The targets' rewards r_y and the held phi'(r_y), in float64, as the composite computes them.</summary>
+        /// <summary>The targets' rewards r_y and the held phi'(r_y), in float64, by the scalar forms of the composite's
+        /// <see cref="FDivergence.Reward"/> and <see cref="Losses.IqPhiPrime(FDivergence, Tensor, IqOptions, ScalarType)"/>:
+        /// no libtorch call between the kernels (see <see cref="Losses.IqPhiPrime(FDivergence, double[], IqOptions, ScalarType)"/>).</summary>
         private static (double[] Ry, double[] Phi) HeldWeights(Tensor x, Tensor y, Options o)
         {
-            using var scope = NewDisposeScope();
             var f = FDivergence.Of(o.Divergence);
-            var xy = torch.tensor(TargetLogits(x, y), dtype: ScalarType.Float64);
-            var ry = f.Reward(xy, o.Iq.ShiftedHellinger);
-            var phi = Losses.IqPhiPrime(f, ry, o.Iq, x.dtype);
-            return (ry.contiguous().data<double>().ToArray(), phi.contiguous().data<double>().ToArray());
+            var ry = TargetLogits(x, y);
+            for (int i = 0; i < ry.Length; i++) ry[i] = f.RewardOf(ry[i], o.Iq.ShiftedHellinger);
+            return (ry, Losses.IqPhiPrime(f, ry, o.Iq, x.dtype));
         }
 
-        /// <summary><c>x[i, y_i]</c> for each row, read here: one libtorch call (the tensor of them) instead of four
-        /// (gather, unsqueeze, squeeze, the conversion), each of which costs tens of microseconds beside a kernel
-        /// that takes a few milliseconds.</summary>
+        /// <summary><c>x[i, y_i]</c> for each row, in float64.</summary>
         private static unsafe double[] TargetLogits(Tensor x, Tensor y)
         {
             long n = x.shape[0], c = x.shape[1];

@@ -110,6 +110,38 @@ public class FusedIqTests
                 }
     }
 
+    /// <summary>The fused kernel's held weights come from scalar forms (no libtorch call); they must be the composite's
+    /// tensor forms, value for value: every divergence, every reverse-KL form, both Hellinger activations, rewards
+    /// from logits far below to far above 0.</summary>
+    [Fact]
+    public void ScalarHeldWeightsAreTheCompositesTensorForms()
+    {
+        var logits = Enumerable.Range(0, 161).Select(i => -40.0 + i * 0.5).Concat(new[] { -1e4, 1e4, 0.1234 }).ToArray();
+        foreach (var div in LossLab.DivergenceNames.All)
+            foreach (var form in new[] { KlForm.Appendix, KlForm.Original, KlForm.BatchBiased, KlForm.Fixed })
+                foreach (var shifted in new[] { false, true })
+                    foreach (var dtype in FloatTypes)
+                    {
+                        var f = FDivergence.Of(LossLab.DivergenceNames.Parse(div));
+                        var o = new IqOptions { KlForm = form, ShiftedHellinger = shifted };
+                        var x = torch.tensor(logits, dtype: ScalarType.Float64);
+                        var rTensor = f.Reward(x, shifted);
+                        var phiTensor = LossLab.Losses.IqPhiPrime(f, rTensor, o, dtype);
+                        var r = logits.Select(v => f.RewardOf(v, shifted)).ToArray();
+                        var phi = LossLab.Losses.IqPhiPrime(f, r, o, dtype);
+                        string label = $"{div} {form} shifted={shifted} {dtype}";
+                        Same(LossLab.Tests.Support.T.Values(rTensor), r, label + " reward");
+                        Same(LossLab.Tests.Support.T.Values(phiTensor), phi, label + " phi'");
+                    }
+    }
+
+    private static void Same(double[] want, double[] got, string label)
+    {
+        Assert.Equal(want.Length, got.Length);
+        for (int i = 0; i < want.Length; i++)
+            Assert.True(Math.Abs(got[i] - want[i]) <= 1e-9 * Math.Abs(want[i]) + 1e-12, $"{label} at {i}: got {got[i]:R}, want {want[i]:R}");
+    }
+
     [Fact]
     public void SingleRowAndWideRows()
     {

@@ -86,6 +86,14 @@ public sealed record FDivergence(
         };
     }
 
+    /// <summary><see cref="Reward"/> of one logit in float64 (for the fused kernel's held weights, without a libtorch
+    /// call): <c>softplus(x + shift) + offset</c>, <c>tanh(x) / 2</c> or x.</summary>
+    internal double RewardOf(double logit, bool shiftedHellinger)
+    {
+        if (SoftplusReward(shiftedHellinger) is var (shift, offset)) return Kernels.ScalarMath.Softplus(logit + shift) + offset;
+        return Divergence == Divergence.TotalVariation ? Math.Tanh(logit) * 0.5 : logit;
+    }
+
     /// <summary>For the divergences whose reward is <c>softplus(x + shift) + offset</c> (js, hellinger, neyman_chi2,
     /// forward_kl), the shift and offset; null for the others. <see cref="Reward"/> and the fused IQ kernel both use it.</summary>
     internal (double Shift, double Offset)? SoftplusReward(bool shiftedHellinger) => Divergence switch
