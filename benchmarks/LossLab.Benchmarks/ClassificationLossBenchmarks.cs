@@ -11,7 +11,7 @@ namespace LossLab.Benchmarks;
 /// and class indices; the sigmoid ones take (N, C) logits and 0/1 float targets (10% positives). Mean reduction
 /// everywhere. The floor is one read of the logits (and of float targets) and one write of the gradient.
 /// </summary>
-[LossLabJob(2, 8, iterationTimeMs: 250)]
+[LossLabJob(3, 20, iterationTimeMs: 100)]
 public class ClassificationLossBenchmarks : IBandwidthBound
 {
     /// <summary>The loss (IQ with the divergence after the colon).</summary>

@@ -4,7 +4,7 @@ using LossLab.Benchmarks.Infrastructure;
 namespace LossLab.Benchmarks;
 
 /// <summary>Cross-entropy (<see cref="CrossEntropyCases"/>) at a small and a mid size, without and with label smoothing.</summary>
-[LossLabJob(2, 8, iterationTimeMs: 250)]
+[LossLabJob(3, 20, iterationTimeMs: 100)]
 public class CrossEntropyBenchmarks : CrossEntropyCases
 {
     /// <inheritdoc/>

@@ -7,26 +7,46 @@ namespace LossLab.Benchmarks.Columns;
 
 /// <summary>
 /// The bandwidth floor of a memory-bound case: the bytes it must move (<see cref="IBandwidthBound"/>) over the
-/// machine's bandwidth (<see cref="Bandwidth"/>), in ms; or the ratio of the measured mean to that floor.
+/// machine's bandwidth (<see cref="Bandwidth"/>), in ms; or the ratio of the measured mean, or median, to that floor.
 /// </summary>
-public sealed class BandwidthFloorColumn(bool ratio) : CaseColumn
+public sealed class BandwidthFloorColumn : CaseColumn
 {
+    private readonly FloorColumnKind kind;
+
+    private BandwidthFloorColumn(FloorColumnKind kind) => this.kind = kind;
+
     /// <summary>The floor in milliseconds.</summary>
-    public static readonly BandwidthFloorColumn Floor = new(false);
+    public static readonly BandwidthFloorColumn Floor = new(FloorColumnKind.Floor);
 
     /// <summary>The measured mean over the floor.</summary>
-    public static readonly BandwidthFloorColumn MeanOverFloor = new(true);
+    public static readonly BandwidthFloorColumn MeanOverFloor = new(FloorColumnKind.Mean);
+
+    /// <summary>The measured median over the floor.</summary>
+    public static readonly BandwidthFloorColumn MedianOverFloor = new(FloorColumnKind.Median);
 
     /// <inheritdoc/>
-    public override string Id => ratio ? "LossLab.MeanOverFloor" : "LossLab.BandwidthFloor";
+    public override string Id => kind switch
+    {
+        FloorColumnKind.Mean => "LossLab.MeanOverFloor",
+        FloorColumnKind.Median => "LossLab.MedianOverFloor",
+        _ => "LossLab.BandwidthFloor",
+    };
     /// <inheritdoc/>
-    public override string ColumnName => ratio ? "Mean/Floor" : "Floor";
+    public override string ColumnName => kind switch
+    {
+        FloorColumnKind.Mean => "Mean/Floor",
+        FloorColumnKind.Median => "Median/Floor",
+        _ => "Floor",
+    };
     /// <inheritdoc/>
-    public override int PriorityInCategory => ratio ? 1 : 0;
+    public override int PriorityInCategory => (int)kind;
     /// <inheritdoc/>
-    public override string Legend => ratio
-        ? "Measured mean over the bandwidth floor (1 would be a kernel that only streams its bytes once)"
-        : "Bandwidth floor: bytes that must move (read inputs, write the gradient) / the machine's copy bandwidth";
+    public override string Legend => kind switch
+    {
+        FloorColumnKind.Mean => "Measured mean over the bandwidth floor (1 would be a kernel that only streams its bytes once)",
+        FloorColumnKind.Median => "Measured median over the bandwidth floor (less moved than the mean by the machine's bursts of slowness)",
+        _ => "Bandwidth floor: bytes that must move (read inputs, write the gradient) / the machine's copy bandwidth",
+    };
 
     /// <inheritdoc/>
     protected override bool AppliesTo(Type benchmarkType) => typeof(IBandwidthBound).IsAssignableFrom(benchmarkType);
@@ -43,7 +63,10 @@ public sealed class BandwidthFloorColumn(bool ratio) : CaseColumn
     protected override string? Value(Summary summary, BenchmarkCase benchmarkCase)
     {
         if (FloorNs(benchmarkCase) is not { } floor) return null;
-        if (!ratio) return (floor / 1e6).ToString(floor < 1e5 ? "0.0000" : "0.000", CultureInfo.InvariantCulture) + " ms";
-        return MeanNs(summary, benchmarkCase) is { } mean ? (mean / floor).ToString("0.0", CultureInfo.InvariantCulture) : null;
+        if (kind == FloorColumnKind.Floor) return (floor / 1e6).ToString(floor < 1e5 ? "0.0000" : "0.000", CultureInfo.InvariantCulture) + " ms";
+        var time = kind == FloorColumnKind.Mean ? MeanNs(summary, benchmarkCase) : MedianNs(summary, benchmarkCase);
+        return time is { } t ? (t / floor).ToString("0.0", CultureInfo.InvariantCulture) : null;
     }
+
+    private enum FloorColumnKind { Floor, Mean, Median }
 }

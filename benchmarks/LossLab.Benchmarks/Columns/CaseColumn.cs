@@ -41,4 +41,7 @@ public abstract class CaseColumn : IColumn
 
     /// <summary>The case's mean time in nanoseconds, or null when it has no result.</summary>
     protected static double? MeanNs(Summary summary, BenchmarkCase benchmarkCase) => summary[benchmarkCase]?.ResultStatistics?.Mean;
+
+    /// <summary>The case's median time in nanoseconds, or null when it has no result.</summary>
+    protected static double? MedianNs(Summary summary, BenchmarkCase benchmarkCase) => summary[benchmarkCase]?.ResultStatistics?.Median;
 }

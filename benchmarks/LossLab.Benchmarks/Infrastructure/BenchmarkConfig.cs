@@ -1,3 +1,4 @@
+using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using LossLab.Benchmarks.Columns;
 
@@ -6,8 +7,10 @@ namespace LossLab.Benchmarks.Infrastructure;
 /// <summary>The BenchmarkDotNet configuration of every run: the default one plus LossLab's columns.</summary>
 public static class BenchmarkConfig
 {
-    /// <summary>Default config, the bandwidth-floor, peak-native-memory and images-per-second columns (the default exporters include GitHub markdown).</summary>
+    /// <summary>Default config plus the median, and the bandwidth-floor, peak-native-memory and images-per-second columns
+    /// (the default exporters include GitHub markdown).</summary>
     public static IConfig Create() => DefaultConfig.Instance
-        .AddColumn(BandwidthFloorColumn.Floor, BandwidthFloorColumn.MeanOverFloor, PeakNativeMemoryColumn.Instance, ImagesPerSecondColumn.Instance, StepShareColumn.Instance)
+        .AddColumn(StatisticColumn.Median)
+        .AddColumn(BandwidthFloorColumn.Floor, BandwidthFloorColumn.MeanOverFloor, BandwidthFloorColumn.MedianOverFloor, PeakNativeMemoryColumn.Instance, ImagesPerSecondColumn.Instance, StepShareColumn.Instance)
         .WithOptions(ConfigOptions.DisableLogFile);
 }
