@@ -187,6 +187,8 @@ internal sealed class SupConDefinition : LossDefinition
         yield return GradcheckCase.Of("(4,3,5) no labels (SimCLR) chunk=5 sum", g => new() { ["features"] = Sample.Normal(g, [4, 3, 5]) }, ("temperature", "0.3"), ("chunk_size", "5"), ("reduction", "sum"));
         yield return GradcheckCase.Of("(5,2,3) mode one none", g => new() { ["features"] = Sample.Normal(g, [5, 2, 3]), ["labels"] = torch.tensor(new long[] { 0, 1, 0, 2, 1 }) },
             ("temperature", "0.2"), ("contrast_mode", "one"), ("reduction", "none"));
+        yield return GradcheckCase.Of("(7,2,3) labels, a singleton, chunk=3 mode one none", g => new() { ["features"] = Sample.Normal(g, [7, 2, 3]), ["labels"] = torch.tensor(new long[] { 0, 1, 0, 2, 1, 0, 5 }) },
+            ("temperature", "0.4"), ("base_temperature", "0.2"), ("contrast_mode", "one"), ("chunk_size", "3"), ("reduction", "none"));
         yield return GradcheckCase.Of("(5,1,4) one view, a singleton label", g => new() { ["features"] = Sample.Normal(g, [5, 1, 4]), ["labels"] = torch.tensor(new long[] { 3, 3, 1, 1, 7 }) },
             ("temperature", "1"));
         yield return GradcheckCase.Of("(1,3,3) single sample, three views", g => new() { ["features"] = Sample.Normal(g, [1, 3, 3]) }, ("temperature", "0.5"));
