@@ -28,10 +28,19 @@ public static partial class Losses
     /// <para>As the authors' reference code: features are L2-normalised here (<c>F.normalize</c>); the loss is scaled by
     /// <c>temperature / base_temperature</c>; an anchor without any positive (a label seen once with one view) contributes
     /// 0 and still counts in the mean. Computed with <c>logsumexp</c> over each anchor's candidates, finite for small
-    /// temperatures. With <paramref name="chunk_size"/> &gt; 0 the anchors are taken in chunks, so that only one
-    /// (chunk, N V) block of logits exists at a time; the result is the same. Per chunk there are one bool mask (the
-    /// positives) and at most two float blocks; autograd keeps each chunk's log-probabilities and mask, so one
-    /// N V x N V float matrix in all (plus a bool one) stays until backward, whatever the chunk size.</para>
+    /// temperatures.</para>
+    /// <para><b>Memory.</b> With <paramref name="chunk_size"/> = 0 (the reference form, ordinary autograd operations) the
+    /// N V x N V logits exist at once and autograd keeps the log-probabilities and the bool positives mask until backward.
+    /// With <paramref name="chunk_size"/> &gt; 0 the loss of the normalised embeddings z (V N, D) is a custom autograd
+    /// function: forward builds one (chunk, N V) block of logits at a time (with its bool positives mask) and saves only z,
+    /// the row labels and, per anchor, its logsumexp and positive count, O(N V) beyond z; backward recomputes each block,
+    /// turns it in place into <c>G = s_i (softmax - M / |P(i)|) / t</c> (s_i: the incoming gradient of l_i times
+    /// t / t_base; M: the positives), the gradient of the logits divided by t, and accumulates
+    /// <c>dz[anchors] += G z</c>, <c>dz += G^T z[anchors]</c>, with one float block, its bool mask and a float copy of the
+    /// mask at a time: O(chunk x N V) extra memory in forward and backward, whatever N. The values and gradients are those
+    /// of the unchunked form up to rounding. A backward with <c>create_graph</c> (second derivatives) rebuilds the chunked
+    /// composite form on the saved z, exact but with the composite's memory. The normalisation stays in ordinary
+    /// autograd operations (its backward keeps the (N, V, D) features and their norms).</para>
     /// <code>
     /// var feats = torch.stack(new[] { proj(view1), proj(view2) }, 1);        // (N, 2, D)
     /// var loss = Losses.supcon_loss(feats, labels, temperature: 0.1);
@@ -70,10 +79,33 @@ public static partial class Losses
         var ids = labels ?? torch.arange(n, dtype: ScalarType.Int64, device: device);
         var rowIds = ids.repeat(v);                                                                 // (V N)
         long anchors = contrast_mode == SupConMode.All ? v * n : n;
-        var parts = new List<Tensor>();
+        Tensor loss;
         if (v * n == 1)   // a single view of a single sample: no candidate, no positive; its loss is 0
-            parts.Add(features.flatten().narrow(0, 0, 1) * 0.0);
-        else foreach (var (start, length) in PairMath.Chunks(anchors, chunk_size))
+            loss = features.flatten().narrow(0, 0, 1) * 0.0;
+        else if (chunk_size == 0)
+            loss = SupConAnchorLosses(z, rowIds, temperature, base_temperature, anchors, 0);
+        else
+        {
+            // The chunked custom function (saves z and O(N V) values, recomputes each block in backward); its
+            // create_graph backward rebuilds the composite on the saved z.
+            var options = new SupConChunkedFunction.Options(temperature, base_temperature, anchors, chunk_size);
+            loss = SupConChunkedFunction.Apply(z, rowIds, options,
+                (zs, ids) => SupConAnchorLosses(zs, ids, temperature, base_temperature, anchors, chunk_size));
+        }
+        if (reduction == Reduction.None && contrast_mode == SupConMode.All) loss = loss.reshape(v, n).t();
+        return Reduce.Apply(loss, reduction, name).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The per-anchor losses of the first <paramref name="anchors"/> rows of z (V N, D, normalised, view-major) in
+    /// ordinary autograd operations, <paramref name="chunkSize"/> anchors at a time (0: all): the reference form, and
+    /// the composite that the chunked function's second-order backward rebuilds. V N &gt;= 2.
+    /// </summary>
+    private static Tensor SupConAnchorLosses(Tensor z, Tensor rowIds, double temperature, double baseTemperature, long anchors, long chunkSize)
+    {
+        using var scope = NewDisposeScope();
+        var parts = new List<Tensor>();
+        foreach (var (start, length) in PairMath.Chunks(anchors, chunkSize))
         {
             using var inner = NewDisposeScope();
             var (positive, _) = PairMasks.Of(rowIds.narrow(0, start, length), rowIds, start, withNegative: false);    // (c, V N) bool
@@ -84,12 +116,10 @@ public static partial class Losses
             var logProb = nn.functional.log_softmax(logits, 1);
             logits.Dispose();
             var count = positive.sum(1).to_type(logProb.dtype).clamp_min(1.0);
-            var meanLogProbPos = torch.where(positive, logProb, torch.zeros(new long[0], dtype: logProb.dtype, device: device)).sum(1) / count;
-            parts.Add((-(temperature / base_temperature) * meanLogProbPos).MoveToOuterDisposeScope());
+            var meanLogProbPos = torch.where(positive, logProb, torch.zeros(new long[0], dtype: logProb.dtype, device: z.device)).sum(1) / count;
+            parts.Add((-(temperature / baseTemperature) * meanLogProbPos).MoveToOuterDisposeScope());
         }
-        var loss = torch.cat(parts, 0);
-        if (reduction == Reduction.None && contrast_mode == SupConMode.All) loss = loss.reshape(v, n).t();
-        return Reduce.Apply(loss, reduction, name).MoveToOuterDisposeScope();
+        return (parts.Count == 1 ? parts[0] : torch.cat(parts, 0)).MoveToOuterDisposeScope();
     }
 }
 
@@ -157,6 +187,8 @@ internal sealed class SupConDefinition : LossDefinition
         yield return GradcheckCase.Of("(4,3,5) no labels (SimCLR) chunk=5 sum", g => new() { ["features"] = Sample.Normal(g, [4, 3, 5]) }, ("temperature", "0.3"), ("chunk_size", "5"), ("reduction", "sum"));
         yield return GradcheckCase.Of("(5,2,3) mode one none", g => new() { ["features"] = Sample.Normal(g, [5, 2, 3]), ["labels"] = torch.tensor(new long[] { 0, 1, 0, 2, 1 }) },
             ("temperature", "0.2"), ("contrast_mode", "one"), ("reduction", "none"));
+        yield return GradcheckCase.Of("(7,2,3) labels, a singleton, chunk=3 mode one none", g => new() { ["features"] = Sample.Normal(g, [7, 2, 3]), ["labels"] = torch.tensor(new long[] { 0, 1, 0, 2, 1, 0, 5 }) },
+            ("temperature", "0.4"), ("base_temperature", "0.2"), ("contrast_mode", "one"), ("chunk_size", "3"), ("reduction", "none"));
         yield return GradcheckCase.Of("(5,1,4) one view, a singleton label", g => new() { ["features"] = Sample.Normal(g, [5, 1, 4]), ["labels"] = torch.tensor(new long[] { 3, 3, 1, 1, 7 }) },
             ("temperature", "1"));
         yield return GradcheckCase.Of("(1,3,3) single sample, three views", g => new() { ["features"] = Sample.Normal(g, [1, 3, 3]) }, ("temperature", "0.5"));
