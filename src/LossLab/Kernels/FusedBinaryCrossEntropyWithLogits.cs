@@ -19,7 +19,7 @@ namespace LossLab.Kernels;
 /// <para><b>Gradient.</b> <c>d logsigmoid(x)/dx = pBar</c>, so <c>dl/dx = w ((1 - t) - c pBar)</c>; writing
 /// <c>1 - t = (1 - t)(p + pBar)</c> and <c>1 - t - c = -P t</c>: <c>dl/dx = w ((1 - t) p - P t pBar)</c>, which has
 /// no cancellation on either tail (for P = 1 it is <c>w (p - t)</c>).</para>
-/// <para>The mean is over all elements, folded into the saved gradient. Losses are summed in double. Weights over the
+/// <para>The mean is over all elements, folded into the saved gradient. Losses are summed in blocks of 16 vectors in the input's dtype, then in double. Weights over the
 /// last dimension are read as a vector; other broadcasts are expanded once.</para>
 /// </remarks>
 internal static class FusedBinaryCrossEntropyWithLogits
