@@ -185,7 +185,7 @@ internal static class FusedIq
             double c0 = Math.Exp(-s0);
             double sum = VectorMath.ExpSum(row, a, T.One, g) + row.Length * c0;
             double value = offset + s0 + Math.Log(sum);
-            TensorPrimitives.Multiply(g, T.CreateTruncating(s / sum), g);
+            SoftmaxRow.ScaleShift(g, s / sum, 0);
             double zt = double.CreateTruncating(row[t]) + shift;
             g[t] -= T.CreateTruncating(s * phi * ScalarMath.Sigmoid(zt));
             return softQ + value;

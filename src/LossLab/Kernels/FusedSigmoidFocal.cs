@@ -168,14 +168,8 @@ internal static class FusedSigmoidFocal
         public Vector<T> Loss(Vector<T> x, Vector<T> t, Vector<T> a, Vector<T> b, out Vector<T> dx)
         {
             var one = Vector<T>.One;
-            // SigmoidPair written out: p pBar is small * big whichever the sign, so it needs no select
-            var e = VectorMath.Exp(-Vector.Abs(x));
-            var big = one / (one + e);
-            var small = e * big;
-            var positive = Vector.GreaterThanOrEqual(x, Vector<T>.Zero);
-            var p = Vector.ConditionalSelect(positive, big, small);
-            var pBar = Vector.ConditionalSelect(positive, small, big);
-            var ce = VectorMath.MultiplyAdd(-t, x, Vector.MaxNative(x, Vector<T>.Zero)) + VectorMath.Log1PUnit(e);
+            var lg = VectorMath.SigmoidPair(x, out var p, out var pBar);
+            var ce = VectorMath.MultiplyAdd(-t, x, Vector.MaxNative(x, Vector<T>.Zero)) + lg;
             var oneMinusT = one - t;
             var tpBar = t * pBar;
             var pMinusT = VectorMath.MultiplyAdd(oneMinusT, p, -tpBar);
@@ -187,7 +181,7 @@ internal static class FusedSigmoidFocal
             }
             else
             {
-                var m = modulator.Of(VectorMath.MultiplyAdd(oneMinusT, p, tpBar), small * big, out var slope);
+                var m = modulator.Of(VectorMath.MultiplyAdd(oneMinusT, p, tpBar), p * pBar, out var slope);
                 loss = m * ce;
                 dx = VectorMath.MultiplyAdd(m, pMinusT, slope * (oneMinusT - t) * ce);
             }

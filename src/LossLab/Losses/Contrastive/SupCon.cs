@@ -108,11 +108,9 @@ public static partial class Losses
         foreach (var (start, length) in PairMath.Chunks(anchors, chunkSize))
         {
             using var inner = NewDisposeScope();
-            var (positive, _) = PairMasks.Of(rowIds.narrow(0, start, length), rowIds, start, withNegative: false);    // (c, V N) bool
             // log-softmax over each anchor's candidates (every view but itself): the only float block autograd keeps.
-            // The anchors' own entries are set to -inf in place, and the logits dropped once the log-softmax exists.
-            var logits = (z.narrow(0, start, length) / temperature).mm(z.t());                                       // (c, V N)
-            PairMasks.FillSelf(logits, start, double.NegativeInfinity);
+            // The logits are dropped once the log-softmax exists.
+            var (logits, positive) = SupConBlock(z, z.t(), rowIds, start, length, temperature);
             var logProb = nn.functional.log_softmax(logits, 1);
             logits.Dispose();
             var count = positive.sum(1).to_type(logProb.dtype).clamp_min(1.0);
@@ -120,6 +118,17 @@ public static partial class Losses
             parts.Add((-(temperature / baseTemperature) * meanLogProbPos).MoveToOuterDisposeScope());
         }
         return (parts.Count == 1 ? parts[0] : torch.cat(parts, 0)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Anchors [start, start + length) of z against every row: the (c, V N) logits <c>z_a . z / t</c> with the
+    /// anchors' own entries at -inf, and the bool mask of their positives (the other rows of their label). Shared by
+    /// the composite form and both passes of the chunked function.</summary>
+    internal static (Tensor Logits, Tensor Positive) SupConBlock(Tensor z, Tensor zt, Tensor rowIds, long start, long length, double temperature)
+    {
+        var (positive, _) = PairMasks.Of(rowIds.narrow(0, start, length), rowIds, start, withNegative: false);
+        var logits = (z.narrow(0, start, length) / temperature).mm(zt);
+        PairMasks.FillSelf(logits, start, double.NegativeInfinity);
+        return (logits, positive);
     }
 }
 

@@ -49,9 +49,7 @@ internal sealed class SupConChunkedFunction : autograd.SingleTensorFunction<SupC
         foreach (var (start, length) in PairMath.Chunks(o.Anchors, o.ChunkSize))
         {
             using var inner = NewDisposeScope();
-            var (positive, _) = PairMasks.Of(rowIds.narrow(0, start, length), rowIds, start, withNegative: false);   // (c, V N) bool
-            var block = (z.narrow(0, start, length) / o.Temperature).mm(zt);                                        // (c, V N) logits
-            PairMasks.FillSelf(block, start, double.NegativeInfinity);
+            var (block, positive) = Losses.SupConBlock(z, zt, rowIds, start, length, o.Temperature);              // (c, V N) logits, bool
             var rowLse = block.logsumexp(1);
             lse.narrow(0, start, length).copy_(rowLse);
             block.sub_(rowLse.unsqueeze(1));                                                                      // log-probabilities
@@ -92,11 +90,9 @@ internal sealed class SupConChunkedFunction : autograd.SingleTensorFunction<SupC
             {
                 using var inner = NewDisposeScope();
                 var za = z.narrow(0, start, length);
-                var block = (za / t).mm(zt);                                                  // (c, V N) logits, as forward
-                PairMasks.FillSelf(block, start, double.NegativeInfinity);
+                var (block, positive) = Losses.SupConBlock(z, zt, rowIds, start, length, t);  // (c, V N) logits, as forward
                 block.sub_(lse.narrow(0, start, length).unsqueeze(1)).exp_();                 // P, 0 on the anchor itself
                 block.mul_(onP.narrow(0, start, length).unsqueeze(1));
-                var (positive, _) = PairMasks.Of(rowIds.narrow(0, start, length), rowIds, start, withNegative: false);
                 var m = positive.to_type(z.dtype);
                 positive.Dispose();
                 block.sub_(m.mul_(onM.narrow(0, start, length).unsqueeze(1)));                // G
