@@ -15,6 +15,11 @@ internal interface IElementwiseLoss<T> where T : unmanaged, IFloatingPointIeee75
     /// <param name="b">The second auxiliary operand (e.g. a positive weight), per element.</param>
     /// <param name="dx">d(loss)/d(x).</param>
     Vector<T> Loss(Vector<T> x, Vector<T> t, Vector<T> a, Vector<T> b, out Vector<T> dx);
+
+    /// <summary>Whether the targets must lie in [0, 1]. The driver then keeps their smallest and largest value (two
+    /// operations a vector, where a comparison per lane in the loss took five) and makes the sum of a range NaN when
+    /// one lies outside; a NaN target must make its own loss NaN.</summary>
+    static virtual bool UnitTargets => false;
 }
 
 /// <summary>
@@ -130,6 +135,8 @@ internal static unsafe class Elementwise
         var vb = new Vector<T>(sb);
         var vgs = new Vector<T>(gs);
         var acc = Vector<double>.Zero;
+        var tMin = Vector<T>.Zero;
+        var tMax = Vector<T>.Zero;
         long i = 0;
         while (i + width <= len)
         {
@@ -139,7 +146,13 @@ internal static unsafe class Elementwise
             var block = Vector<T>.Zero;
             for (; i <= end; i += width)
             {
-                var l = op.Loss(Vector.Load(x + i), Vector.Load(t + i), a == null ? va : Vector.Load(a + i), b == null ? vb : Vector.Load(b + i), out var dx);
+                var tv = Vector.Load(t + i);
+                var l = op.Loss(Vector.Load(x + i), tv, a == null ? va : Vector.Load(a + i), b == null ? vb : Vector.Load(b + i), out var dx);
+                if (TOp.UnitTargets)
+                {
+                    tMin = Vector.MinNative(tMin, tv);
+                    tMax = Vector.MaxNative(tMax, tv);
+                }
                 Vector.Store(dx * vgs, g + i);
                 if (o != null) Vector.Store(l, o + i);
                 block += l;
@@ -147,6 +160,7 @@ internal static unsafe class Elementwise
             acc = VectorMath.Accumulate(acc, block);
         }
         double total = Vector.Sum(acc);
+        if (TOp.UnitTargets && (Vector.LessThanAny(tMin, Vector<T>.Zero) || Vector.GreaterThanAny(tMax, Vector<T>.One))) return double.NaN;
         if (i < len) total += Tail(op, x + i, t + i, a == null ? null : a + i, sa, b == null ? null : b + i, sb, g + i, o == null ? null : o + i, (int)(len - i), gs);
         return total;
     }
@@ -171,6 +185,7 @@ internal static unsafe class Elementwise
         double total = 0;
         for (int j = 0; j < len; j++)
         {
+            if (TOp.UnitTargets && !(t[j] >= T.Zero && t[j] <= T.One)) return double.NaN;
             g[j] = dx[j];
             if (o != null) o[j] = l[j];
             total += double.CreateTruncating(l[j]);

@@ -33,7 +33,7 @@ internal static class FusedSigmoidFocal
 
     /// <summary>The loss (reduced as asked) with the fused gradient attached; the arguments are those of
     /// <see cref="Losses.sigmoid_focal_loss"/>, validated except for the targets' range, which the kernel checks in
-    /// its own pass over them (a target outside [0, 1], or NaN, makes its lane's loss NaN; a NaN sum then runs
+    /// its own pass over them (a target outside [0, 1] makes the sum NaN, and a NaN target its own loss; a NaN sum then runs
     /// <see cref="Check.InRange"/>, which throws the usual error, or passes when the NaN came from the input).</summary>
     public static Tensor Apply(Tensor input, Tensor target, double alpha, double gamma, Reduction reduction)
     {
@@ -84,19 +84,20 @@ internal static class FusedSigmoidFocal
         private double Run<T, TMod>(TMod modulator) where T : unmanaged, IFloatingPointIeee754<T> where TMod : struct, IModulator<T>
         {
             using var none = Operand.Prepare(null, buffers.X, 0);
-            double total = Elementwise.Run<T, Op<T, TMod>>(new Op<T, TMod>(o.Alpha, modulator), buffers.X, buffers.Target, none, none, buffers.Grad, buffers.Losses, buffers.GradScale);
+            double total = Elementwise.Run<T, Op<T, TMod>>(new Op<T, TMod>(o.Alpha, o.Gamma, modulator), buffers.X, buffers.Target, none, none, buffers.Grad, buffers.Losses, buffers.GradScale);
             if (double.IsNaN(total)) o.NaNSeen.Value = true;
             return total;
         }
     }
 
-    /// <summary>The modulator <c>m = Q^gamma</c> and <c>gamma Q^(gamma - 1) p pBar</c> (0 where Q is 0).</summary>
+    /// <summary>The modulator <c>m = Q^gamma</c> and <c>Q^(gamma - 1) p pBar</c> (0 where Q is 0; the factor gamma is
+    /// the op's, folded into <c>gamma (1 - 2t)</c>).</summary>
     private interface IModulator<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         /// <summary>Whether gamma is 0 (m = 1 and no slope: plain cross-entropy).</summary>
         bool None { get; }
 
-        /// <summary>m for Q, and in <paramref name="slope"/> gamma Q^(gamma - 1) times <paramref name="pp"/> = p pBar.</summary>
+        /// <summary>m for Q, and in <paramref name="slope"/> Q^(gamma - 1) times <paramref name="pp"/> = p pBar.</summary>
         Vector<T> Of(Vector<T> q, Vector<T> pp, out Vector<T> slope);
     }
 
@@ -131,7 +132,7 @@ internal static class FusedSigmoidFocal
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public Vector<T> Of(Vector<T> q, Vector<T> pp, out Vector<T> slope)
         {
-            slope = (q + q) * pp;
+            slope = q * pp;
             return q * q;
         }
     }
@@ -147,32 +148,38 @@ internal static class FusedSigmoidFocal
         [MethodImpl(MethodImplOptions.NoInlining)]
         public Vector<T> Of(Vector<T> q, Vector<T> pp, out Vector<T> slope)
         {
-            var g = new Vector<T>(gamma);
             var positive = Vector.GreaterThan(q, Vector<T>.Zero);
-            var m = Vector.ConditionalSelect(positive, VectorMath.Exp(g * VectorMath.Log(q)), Vector<T>.Zero);
-            slope = Vector.ConditionalSelect(positive, g * (m / q) * pp, Vector<T>.Zero);
+            var m = Vector.ConditionalSelect(positive, VectorMath.Exp(new Vector<T>(gamma) * VectorMath.Log(q)), Vector<T>.Zero);
+            slope = Vector.ConditionalSelect(positive, (m / q) * pp, Vector<T>.Zero);
             return m;
         }
     }
 
-    private readonly struct Op<T, TMod>(double alpha, TMod modulator) : IElementwiseLoss<T>
+    /// <summary>The loss of each element and its derivative; the targets' range is checked by the driver
+    /// (<see cref="IElementwiseLoss{T}.UnitTargets"/>), and a NaN target makes the loss NaN through <c>t x</c>.</summary>
+    private readonly struct Op<T, TMod>(double alpha, double gamma, TMod modulator) : IElementwiseLoss<T>
         where T : unmanaged, IFloatingPointIeee754<T>
         where TMod : struct, IModulator<T>
     {
         private readonly bool weighted = alpha >= 0;
-        // alpha_t = alpha t + (1 - alpha)(1 - t) = (1 - alpha) + (2 alpha - 1) t: one multiply-add
-        private readonly T alphaBase = T.CreateTruncating(1 - alpha);
-        private readonly T alphaSlope = T.CreateTruncating(2 * alpha - 1);
+        // alpha_t = alpha t + (1 - alpha)(1 - t) = (1 - alpha) + (2 alpha - 1) t: one multiply-add (kept as vectors, so
+        // that the loop does not broadcast them anew on each pass)
+        private readonly Vector<T> alphaBase = new(T.CreateTruncating(1 - alpha));
+        private readonly Vector<T> alphaSlope = new(T.CreateTruncating(2 * alpha - 1));
+        // gamma (1 - 2t) = gamma + (-2 gamma) t: one multiply-add
+        private readonly Vector<T> gammaBase = new(T.CreateTruncating(gamma));
+        private readonly Vector<T> gammaSlope = new(T.CreateTruncating(-2 * gamma));
+
+        static bool IElementwiseLoss<T>.UnitTargets => true;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public Vector<T> Loss(Vector<T> x, Vector<T> t, Vector<T> a, Vector<T> b, out Vector<T> dx)
         {
-            var one = Vector<T>.One;
             var lg = VectorMath.SigmoidPair(x, out var p, out var pBar);
-            var ce = VectorMath.MultiplyAdd(-t, x, Vector.MaxNative(x, Vector<T>.Zero)) + lg;
-            var oneMinusT = one - t;
+            var ce = VectorMath.NegatedMultiplyAdd(t, x, Vector.MaxNative(x, Vector<T>.Zero)) + lg;
+            var oneMinusT = Vector<T>.One - t;
             var tpBar = t * pBar;
-            var pMinusT = VectorMath.MultiplyAdd(oneMinusT, p, -tpBar);
+            var pMinusT = VectorMath.MultiplySubtract(oneMinusT, p, tpBar);
             Vector<T> loss;
             if (modulator.None)
             {
@@ -182,18 +189,17 @@ internal static class FusedSigmoidFocal
             else
             {
                 var m = modulator.Of(VectorMath.MultiplyAdd(oneMinusT, p, tpBar), p * pBar, out var slope);
+                var s = VectorMath.MultiplyAdd(gammaSlope, t, gammaBase);
                 loss = m * ce;
-                dx = VectorMath.MultiplyAdd(m, pMinusT, slope * (oneMinusT - t) * ce);
+                dx = VectorMath.MultiplyAdd(m, pMinusT, slope * s * ce);
             }
             if (weighted)
             {
-                var alphaT = VectorMath.MultiplyAdd(new Vector<T>(alphaSlope), t, new Vector<T>(alphaBase));
+                var alphaT = VectorMath.MultiplyAdd(alphaSlope, t, alphaBase);
                 loss *= alphaT;
                 dx *= alphaT;
             }
-            // the targets' range check, in this pass over them: NaN where t is not in [0, 1] (NaN included)
-            var inRange = Vector.GreaterThanOrEqual(t, Vector<T>.Zero) & Vector.LessThanOrEqual(t, one);
-            return Vector.ConditionalSelect(inRange, loss, new Vector<T>(T.NaN));
+            return loss;
         }
     }
 }

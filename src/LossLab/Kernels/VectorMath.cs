@@ -1,5 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace LossLab.Kernels;
 
@@ -18,6 +20,10 @@ namespace LossLab.Kernels;
 /// built in the exponent bits. x is clamped to [ln(FLT_MIN), 88] (so that <c>2^k</c> stays a normal float) and
 /// results below FLT_MIN are flushed to 0 (the kernels call it on <c>x - max &lt;= 0</c> and <c>-|x|</c>, where that
 /// is an absolute error below 1.2e-38).</para>
+/// <para><b>exp of a non-positive argument (float).</b> The same polynomial, for the <c>exp(-|x|)</c> of the sigmoid
+/// kernels: the argument is only clamped below, at ln(FLT_MIN), so the result never falls under FLT_MIN (about
+/// 1.2e-38, an absolute error below that) and a NaN passes through the clamp by the order of its operands; the
+/// <c>+ 1</c> and the scaling by <c>2^k</c> are one multiply-add. Five operations fewer than <see cref="Exp{T}"/>.</para>
 /// <para><b>log(1 + e), e in [0, 1] (float).</b> One polynomial over the whole interval, <c>e + e^2 R(e)</c> with R of
 /// degree 8 (no range reduction, no rounded <c>1 + e</c>; tiny e gives e, not 0). double lanes use
 /// <c>log(u) - ((u - 1) - e) / u</c> with <c>u = 1 + e</c> rounded (the first-order correction for the rounding of
@@ -36,6 +42,50 @@ internal static class VectorMath
         if (typeof(T) == typeof(float)) return ExpSingle(v.As<T, float>()).As<float, T>();
         if (typeof(T) == typeof(double)) return Vector.Exp(v.As<T, double>()).As<double, T>();
         throw new NotSupportedException(typeof(T).Name);
+    }
+
+    /// <summary>e^v per lane for v &lt;= 0 (or NaN): see the remarks; results below FLT_MIN come out as about FLT_MIN
+    /// (float lanes) instead of 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<T> ExpNonPositive<T>(Vector<T> v) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(float)) return ExpNonPositiveSingle(v.As<T, float>()).As<float, T>();
+        if (typeof(T) == typeof(double)) return Vector.Exp(v.As<T, double>()).As<double, T>();
+        throw new NotSupportedException(typeof(T).Name);
+    }
+
+    /// <summary><c>-|v|</c> per lane: one bitwise or with the sign bit.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<T> NegativeAbs<T>(Vector<T> v) where T : unmanaged, IFloatingPointIeee754<T> =>
+        v | new Vector<T>(T.NegativeZero);
+
+    /// <summary><c>c - a * b</c> per lane, fused (one instruction where FMA is there; the runtime does not fold the
+    /// negation of <c>FusedMultiplyAdd(-a, b, c)</c>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<T> NegatedMultiplyAdd<T>(Vector<T> a, Vector<T> b, Vector<T> c) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (Fma.IsSupported && Vector<byte>.Count == 32)
+        {
+            if (typeof(T) == typeof(float))
+                return Fma.MultiplyAddNegated(a.As<T, float>().AsVector256(), b.As<T, float>().AsVector256(), c.As<T, float>().AsVector256()).AsVector().As<float, T>();
+            if (typeof(T) == typeof(double))
+                return Fma.MultiplyAddNegated(a.As<T, double>().AsVector256(), b.As<T, double>().AsVector256(), c.As<T, double>().AsVector256()).AsVector().As<double, T>();
+        }
+        return MultiplyAdd(-a, b, c);
+    }
+
+    /// <summary><c>a * b - c</c> per lane, fused (one instruction where FMA is there).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector<T> MultiplySubtract<T>(Vector<T> a, Vector<T> b, Vector<T> c) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (Fma.IsSupported && Vector<byte>.Count == 32)
+        {
+            if (typeof(T) == typeof(float))
+                return Fma.MultiplySubtract(a.As<T, float>().AsVector256(), b.As<T, float>().AsVector256(), c.As<T, float>().AsVector256()).AsVector().As<float, T>();
+            if (typeof(T) == typeof(double))
+                return Fma.MultiplySubtract(a.As<T, double>().AsVector256(), b.As<T, double>().AsVector256(), c.As<T, double>().AsVector256()).AsVector().As<double, T>();
+        }
+        return MultiplyAdd(a, b, -c);
     }
 
     /// <summary><c>a * b + c</c> per lane, fused.</summary>
@@ -88,6 +138,26 @@ internal static class VectorMath
         return Vector.ConditionalSelect(Vector.Equals(x, x), result, x); // NaN stays NaN
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<float> ExpNonPositiveSingle(Vector<float> x)
+    {
+        // MaxNative returns its second operand when either is NaN: x second, so that NaN stays NaN
+        var c = Vector.MaxNative(new Vector<float>(ExpLow), x);
+        var t = Vector.FusedMultiplyAdd(c, new Vector<float>(Log2E), new Vector<float>(RoundingMagic));
+        var k = t - new Vector<float>(RoundingMagic);
+        var r = Vector.FusedMultiplyAdd(k, new Vector<float>(-Ln2Hi), c);
+        r = Vector.FusedMultiplyAdd(k, new Vector<float>(-Ln2Lo), r);
+        var p = new Vector<float>(1.9875691500E-4f);
+        p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(1.3981999507E-3f));
+        p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(8.3334519073E-3f));
+        p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(4.1665795894E-2f));
+        p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(1.6666665459E-1f));
+        p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(5.0000001201E-1f));
+        var y = Vector.FusedMultiplyAdd(p, r * r, r); // exp(r) - 1
+        var scale = Vector.AsVectorSingle(Vector.ShiftLeft(Vector.AsVectorInt32(t) - new Vector<int>(RoundingMagicBits - 127), 23));
+        return Vector.FusedMultiplyAdd(y, scale, scale);
+    }
+
     /// <summary>
     /// <c>log(1 + e)</c> on [0, 1] as <c>e + e^2 R(e)</c>, R of degree 8 (Chebyshev interpolation of
     /// <c>(log1p(e) - e) / e^2</c>, coefficients rounded to float): relative error about 3e-8 before rounding, and
@@ -111,12 +181,14 @@ internal static class VectorMath
     /// <summary>
     /// From one exponential <c>e = exp(-|x|)</c>: <c>log(1 + e)</c> (softplus(x) is <c>max(x, 0)</c> plus it, and
     /// logsigmoid(x) is <c>min(x, 0)</c> minus it), <c>p = sigmoid(x)</c> and <c>pBar = 1 - p = sigmoid(-x)</c>, both
-    /// accurate in relative terms on either tail (no <c>1 - p</c> cancellation) and finite for any finite x.
+    /// accurate in relative terms on either tail (no <c>1 - p</c> cancellation) and finite for any finite x. The
+    /// exponential is <see cref="ExpNonPositive{T}"/>: for |x| beyond about 87.3 (float) the small one of p and pBar, and
+    /// log(1 + e), are about 1.2e-38 instead of their true, smaller values. A NaN x gives NaN in all three.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector<T> SigmoidPair<T>(Vector<T> x, out Vector<T> p, out Vector<T> pBar) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var e = Exp(-Vector.Abs(x));
+        var e = ExpNonPositive(NegativeAbs(x));
         var big = Vector<T>.One / (Vector<T>.One + e);
         var small = e * big;
         var positive = Vector.GreaterThanOrEqual(x, Vector<T>.Zero);

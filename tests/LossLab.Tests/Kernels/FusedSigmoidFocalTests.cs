@@ -91,10 +91,19 @@ public class FusedSigmoidFocalTests
                                 FusedKernels.Enabled = was;
                             }
                         }
-        var xs = Logits(5, 3, 2, ScalarType.Float32);
-        xs[1, 2] = torch.tensor(float.NaN);
-        var value = LossLab.Losses.sigmoid_focal_loss(xs, Targets([5, 3], soft: false).to_type(ScalarType.Float32), reduction: Reduction.Sum);
-        Assert.True(float.IsNaN(value.item<float>()));
+        // a NaN logit: NaN loss and a NaN gradient at that element only, with and without the modulator
+        foreach (var gamma in new[] { 0.0, 2.0 })
+        {
+            var xs = Logits(5, 3, 2, ScalarType.Float32).detach();
+            xs[1, 2] = torch.tensor(float.NaN);
+            xs.requires_grad_(true);
+            var value = LossLab.Losses.sigmoid_focal_loss(xs, Targets([5, 3], soft: false).to_type(ScalarType.Float32), gamma: gamma, reduction: Reduction.Sum);
+            Assert.True(float.IsNaN(value.item<float>()));
+            value.backward();
+            var g = xs.grad!;
+            Assert.True(float.IsNaN(g[1, 2].item<float>()));
+            Assert.Equal(14, g.isfinite().sum().item<long>());
+        }
     }
 
     [Fact]

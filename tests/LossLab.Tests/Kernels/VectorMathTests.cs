@@ -42,6 +42,61 @@ public class VectorMathTests
     }
 
     [Fact]
+    public void FloatExpOfNonPositiveArgumentsIsWithinTwoUlpsAndStaysAtLeastFltMin()
+    {
+        var xs = Enumerable.Range(0, 100_001).Select(i => (float)(-87.3 * i / 100_000)).Append(-1e-8f).Append(-0f).ToArray();
+        WithinUlps(Math.Exp, xs, Lanes(VectorMath.ExpNonPositive, xs), 2, "exp");
+        // below ln(FLT_MIN) the argument is clamped: about FLT_MIN, never 0 and never subnormal
+        var tiny = Lanes(VectorMath.ExpNonPositive, new[] { -88f, -100f, -1e4f, float.NegativeInfinity });
+        Assert.All(tiny, v => Assert.InRange(v, 1.17e-38f, 1.18e-38f));
+        Assert.True(float.IsNaN(Lanes(VectorMath.ExpNonPositive, new[] { float.NaN })[0]));
+    }
+
+    [Fact]
+    public void SigmoidPairIsAccurateOnBothTailsAndKeepsNaN()
+    {
+        var xs = Enumerable.Range(0, 4001).Select(i => (float)(-80 + i * 0.04)).Concat(new[] { -1e4f, 1e4f, -1e-20f, 0f }).ToArray();
+        float[] Part(int which) => Lanes(v =>
+        {
+            var lg = VectorMath.SigmoidPair(v, out var p, out var pBar);
+            return which == 0 ? p : which == 1 ? pBar : lg;
+        }, xs);
+        var p = Part(0);
+        var pBar = Part(1);
+        var lg = Part(2);
+        for (int i = 0; i < xs.Length; i++)
+        {
+            double x = xs[i];
+            double wantP = 1 / (1 + Math.Exp(-x)), wantPBar = 1 / (1 + Math.Exp(x));
+            double u = Math.Exp(-Math.Abs(x));
+            double wantLg = u < 1e-5 ? u - u * u / 2 + u * u * u / 3 : Math.Log(1 + u); // the series where 1 + u rounds
+            // relative accuracy on either tail (no 1 - p); beyond |x| of about 87 the small side is about FLT_MIN
+            foreach (var (got, want, name) in new[] { (p[i], wantP, "p"), (pBar[i], wantPBar, "pBar"), (lg[i], wantLg, "log1p") })
+            {
+                double tolerance = want < 1.2e-38 ? 1.2e-38 : 4 * Math.Pow(2, -23) * want;
+                Assert.True(Math.Abs(got - want) <= tolerance, $"{name}({x:R}) = {got:R}, want {want:R}");
+            }
+        }
+        var nan = Lanes(v => VectorMath.SigmoidPair(v, out var q, out var qBar) + q + qBar, new[] { float.NaN });
+        Assert.True(float.IsNaN(nan[0]));
+        Assert.True(float.IsNaN(Lanes(v => { VectorMath.SigmoidPair(v, out var q, out _); return q; }, new[] { float.NaN })[0]));
+        Assert.True(float.IsNaN(Lanes(v => { VectorMath.SigmoidPair(v, out _, out var qBar); return qBar; }, new[] { float.NaN })[0]));
+    }
+
+    [Fact]
+    public void NegatedMultiplyAddAndMultiplySubtractAreFused()
+    {
+        // a b = 1 - 2^-24 exactly in double; rounded to float first it would be 1, and the difference 0
+        float a = 1 + MathF.Pow(2, -12), b = 1 - MathF.Pow(2, -12);
+        double exact = (double)a * b - 1;
+        Assert.NotEqual(0.0, exact);
+        Assert.Equal((float)exact, VectorMath.MultiplySubtract(new Vector<float>(a), new Vector<float>(b), Vector<float>.One)[0]);
+        Assert.Equal((float)-exact, VectorMath.NegatedMultiplyAdd(new Vector<float>(a), new Vector<float>(b), Vector<float>.One)[0]);
+        Assert.Equal(-0.5, VectorMath.NegatedMultiplyAdd(new Vector<double>(1.5), new Vector<double>(2.0), new Vector<double>(2.5))[0]);
+        Assert.Equal(0.5, VectorMath.MultiplySubtract(new Vector<double>(1.5), new Vector<double>(2.0), new Vector<double>(2.5))[0]);
+    }
+
+    [Fact]
     public void FloatLog1PIsWithinTwoUlpsDownToTinyArguments()
     {
         var xs = Enumerable.Range(0, 100_001).Select(i => i / 100_000f)
