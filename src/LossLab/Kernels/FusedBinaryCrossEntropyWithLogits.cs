@@ -66,8 +66,8 @@ internal static class FusedBinaryCrossEntropyWithLogits
         public Vector<T> Loss(Vector<T> x, Vector<T> t, Vector<T> w, Vector<T> pw, out Vector<T> dx)
         {
             var lg = VectorMath.SigmoidPair(x, out var p, out var pBar);
-            dx = VectorMath.MultiplyAdd(Vector<T>.One - t, p, -(t * pBar));
-            return VectorMath.MultiplyAdd(-t, x, Vector.MaxNative(x, Vector<T>.Zero)) + lg;
+            dx = VectorMath.MultiplySubtract(Vector<T>.One - t, p, t * pBar);
+            return VectorMath.NegatedMultiplyAdd(t, x, Vector.MaxNative(x, Vector<T>.Zero)) + lg;
         }
     }
 
