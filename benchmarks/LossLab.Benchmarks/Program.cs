@@ -31,6 +31,8 @@ public static class Program
                 return 0;
             case AllocatorComparison.ChildMode:
                 return AllocatorComparison.Child(args[1..]);
+            case PeakChild.Mode:
+                return PeakChild.Child(args[1..]);
             default:
                 Console.WriteLine($"native allocator: {(configured ? "configured (LossLab.Runtime.NativeAllocator.Configure)" : "glibc defaults")}");
                 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, BenchmarkConfig.Create());

@@ -28,12 +28,12 @@ public static class QuickCheck
         foreach (var type in Report.BenchmarkTypes())
         {
             if (type == typeof(LargeCrossEntropyBenchmarks)) continue;   // 1 GB tensors: the full run only
-            foreach (var c in BenchmarkConverter.TypeToBenchmarks(type, config).BenchmarksCases)
+            var cases = BenchmarkConverter.TypeToBenchmarks(type, config).BenchmarksCases.Where(c => !IsLarge(c)).ToList();
+            foreach (var c in cases)
             {
-                if (IsLarge(c)) continue;
                 try
                 {
-                    Console.WriteLine(Line(c));
+                    Console.WriteLine(Line(c, cases));
                 }
                 catch (Exception e)
                 {
@@ -51,7 +51,7 @@ public static class QuickCheck
 
     private static string Name(BenchmarkCase c) => $"{c.Descriptor.Type.Name}.{c.Descriptor.WorkloadMethod.Name}({c.Parameters.DisplayInfo})";
 
-    private static string Line(BenchmarkCase c)
+    private static string Line(BenchmarkCase c, IReadOnlyList<BenchmarkCase> siblings)
     {
         bool metric = c.Descriptor.Type == typeof(MetricBenchmarks);
         using var instance = new CaseInstance(c, setUp: true);
@@ -62,7 +62,7 @@ public static class QuickCheck
         for (int i = 0; i < reps; i++) instance.Invoke();
         double ms = clock.Elapsed.TotalMilliseconds / reps;
         string floor = BandwidthFloorColumn.FloorNs(c) is { } f ? string.Create(CultureInfo.InvariantCulture, $", floor {f / 1e6:0.000} ms ({ms / (f / 1e6):0.0}x)") : "";
-        string peak = metric ? "" : $", peak native {PeakNativeMemory.Format(PeakNativeMemory.Measure(instance.Invoke))}";
+        string peak = metric ? "" : $", peak native {PeakNativeMemory.Format(PeakChild.Peak(c, siblings.Where(s => s.Descriptor.Type != typeof(MetricBenchmarks))))}";
         return string.Create(CultureInfo.InvariantCulture, $"{Name(c)}: {ms:0.000} ms{floor}{peak}");
     }
 }

@@ -6,9 +6,9 @@ using LossLab.Benchmarks.Infrastructure;
 namespace LossLab.Benchmarks.Columns;
 
 /// <summary>
-/// The peak native memory one call of a case adds, measured in a separate one-shot run after the timings
-/// (<see cref="PeakNativeMemory"/>): a fresh instance of the benchmark class, its global setup, one warm-up call and one
-/// measured call. Computed once per case and cached (several exporters ask).
+/// The peak native memory one call of a case adds (<see cref="PeakNativeMemory"/>), measured after the timings in a
+/// fresh process per benchmark class (<see cref="PeakChild"/>): for each case a new instance of the class, its global
+/// setup, one warm-up call and one measured call. Computed once per case and cached (several exporters ask).
 /// </summary>
 public sealed class PeakNativeMemoryColumn : CaseColumn
 {
@@ -24,7 +24,7 @@ public sealed class PeakNativeMemoryColumn : CaseColumn
     /// <inheritdoc/>
     public override int PriorityInCategory => 3;
     /// <inheritdoc/>
-    public override string Legend => "Peak resident memory added by one call (VmHWM - VmRSS, libtorch's tensors included; one-shot run, 64 KiB mmap threshold)";
+    public override string Legend => "Peak resident memory added by one call (VmHWM - VmRSS, libtorch's tensors included; one-shot run in a fresh process, 64 KiB mmap threshold)";
 
     /// <inheritdoc/>
     protected override bool AppliesTo(Type benchmarkType) => PeakNativeMemory.IsSupported;
@@ -32,12 +32,6 @@ public sealed class PeakNativeMemoryColumn : CaseColumn
     /// <inheritdoc/>
     protected override string? Value(Summary summary, BenchmarkCase benchmarkCase) =>
         summary[benchmarkCase]?.ResultStatistics is null ? null
-            : cache.GetOrAdd(benchmarkCase.FolderInfo + "/" + benchmarkCase.Job.Id, _ => PeakNativeMemory.Format(Measure(benchmarkCase)));
-
-    /// <summary>Measures one case (a fresh instance, setup, warm-up call, measured call, cleanup).</summary>
-    public static long? Measure(BenchmarkCase benchmarkCase)
-    {
-        using var c = new CaseInstance(benchmarkCase, setUp: true);
-        return PeakNativeMemory.Measure(c.Invoke);
-    }
+            : cache.GetOrAdd(benchmarkCase.FolderInfo + "/" + benchmarkCase.Job.Id,
+                _ => PeakNativeMemory.Format(PeakChild.Peak(benchmarkCase, summary.BenchmarksCases.Where(c => summary[c]?.ResultStatistics is not null))));
 }
