@@ -24,11 +24,15 @@ public sealed class BandwidthFloorColumn : CaseColumn
     /// <summary>The measured median over the floor.</summary>
     public static readonly BandwidthFloorColumn MedianOverFloor = new(FloorColumnKind.Median);
 
+    /// <summary>The fastest iteration's time per call over the floor.</summary>
+    public static readonly BandwidthFloorColumn MinOverFloor = new(FloorColumnKind.Min);
+
     /// <inheritdoc/>
     public override string Id => kind switch
     {
         FloorColumnKind.Mean => "LossLab.MeanOverFloor",
         FloorColumnKind.Median => "LossLab.MedianOverFloor",
+        FloorColumnKind.Min => "LossLab.MinOverFloor",
         _ => "LossLab.BandwidthFloor",
     };
     /// <inheritdoc/>
@@ -36,6 +40,7 @@ public sealed class BandwidthFloorColumn : CaseColumn
     {
         FloorColumnKind.Mean => "Mean/Floor",
         FloorColumnKind.Median => "Median/Floor",
+        FloorColumnKind.Min => "Min/Floor",
         _ => "Floor",
     };
     /// <inheritdoc/>
@@ -45,6 +50,7 @@ public sealed class BandwidthFloorColumn : CaseColumn
     {
         FloorColumnKind.Mean => "Measured mean over the bandwidth floor (1 would be a kernel that only streams its bytes once)",
         FloorColumnKind.Median => "Measured median over the bandwidth floor (less moved than the mean by the machine's bursts of slowness)",
+        FloorColumnKind.Min => "The fastest iteration over the bandwidth floor (best against best: the floor's bandwidth is the fastest of its copies)",
         _ => "Bandwidth floor: bytes that must move (read inputs, write the gradient) / the machine's copy bandwidth",
     };
 
@@ -64,9 +70,14 @@ public sealed class BandwidthFloorColumn : CaseColumn
     {
         if (FloorNs(benchmarkCase) is not { } floor) return null;
         if (kind == FloorColumnKind.Floor) return (floor / 1e6).ToString(floor < 1e5 ? "0.0000" : "0.000", CultureInfo.InvariantCulture) + " ms";
-        var time = kind == FloorColumnKind.Mean ? MeanNs(summary, benchmarkCase) : MedianNs(summary, benchmarkCase);
-        return time is { } t ? (t / floor).ToString("0.0", CultureInfo.InvariantCulture) : null;
+        var time = kind switch
+        {
+            FloorColumnKind.Mean => MeanNs(summary, benchmarkCase),
+            FloorColumnKind.Median => MedianNs(summary, benchmarkCase),
+            _ => summary[benchmarkCase]?.ResultStatistics?.Min,
+        };
+        return time is { } t ? (t / floor).ToString("0.00", CultureInfo.InvariantCulture) : null;
     }
 
-    private enum FloorColumnKind { Floor, Mean, Median }
+    private enum FloorColumnKind { Floor, Mean, Median, Min }
 }
