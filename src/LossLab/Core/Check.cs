@@ -104,20 +104,67 @@ public static partial class Check
     {
         Integer(target, loss, arg);
         if (target.numel() == 0) return;
-        using var scope = NewDisposeScope();
-        Tensor t = target;
-        if (ignoreIndex is long ig)
+        long lo, hi;
+        if (!IndexRangeOnCpu(target, ignoreIndex, out lo, out hi, out bool any))
         {
-            var keep = t.ne(ig);
-            if (!keep.any().item<bool>()) return;
-            t = t.masked_select(keep);
+            using var scope = NewDisposeScope();
+            Tensor t = target;
+            if (ignoreIndex is long ig)
+            {
+                var keep = t.ne(ig);
+                if (!keep.any().item<bool>()) return;
+                t = t.masked_select(keep);
+            }
+            lo = t.min().to_type(ScalarType.Int64).item<long>();
+            hi = t.max().to_type(ScalarType.Int64).item<long>();
         }
-        long lo = t.min().to_type(ScalarType.Int64).item<long>(), hi = t.max().to_type(ScalarType.Int64).item<long>();
+        else if (!any) return;
         if (lo < 0 || hi >= numClasses)
         {
             string ign = ignoreIndex is long i ? $" (or {i}, the ignore_index)" : "";
             throw new ArgumentException($"{loss}: '{arg}' holds class indices in [{lo}, {hi}] but must be in [0, {numClasses - 1}]{ign}", arg);
         }
+    }
+
+    /// <summary>
+    /// The smallest and largest index of a contiguous CPU int64 or int32 tensor, entries equal to
+    /// <paramref name="ignoreIndex"/> left out, read in one loop over its memory (the tensor path took about 0.15 ms
+    /// for 4096 targets: seven libtorch calls); false for any other tensor, which then takes the tensor path.
+    /// </summary>
+    private static unsafe bool IndexRangeOnCpu(Tensor t, long? ignoreIndex, out long lo, out long hi, out bool any)
+    {
+        lo = long.MaxValue;
+        hi = long.MinValue;
+        any = false;
+        if (t.device_type != TorchSharp.DeviceType.CPU || !t.is_contiguous() || (t.dtype != ScalarType.Int64 && t.dtype != ScalarType.Int32))
+            return false;
+        long n = t.numel();
+        long skip = ignoreIndex ?? long.MinValue;
+        bool ignoring = ignoreIndex.HasValue;
+        if (t.dtype == ScalarType.Int64)
+        {
+            long* p = Kernels.Native.Ptr<long>(t);
+            for (long i = 0; i < n; i++)
+            {
+                long v = p[i];
+                if (ignoring && v == skip) continue;
+                if (v < lo) lo = v;
+                if (v > hi) hi = v;
+            }
+        }
+        else
+        {
+            int* p = Kernels.Native.Ptr<int>(t);
+            for (long i = 0; i < n; i++)
+            {
+                long v = p[i];
+                if (ignoring && v == skip) continue;
+                if (v < lo) lo = v;
+                if (v > hi) hi = v;
+            }
+        }
+        any = lo <= hi;
+        return true;
     }
 
     /// <summary>A scalar parameter must satisfy a condition.</summary>
