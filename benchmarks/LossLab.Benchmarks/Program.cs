@@ -25,6 +25,7 @@ public static class Program
             case "--quick":
                 return QuickCheck.Run(configured);
             case "--report":
+                QuietGate.Enabled = true;
                 return Report.Run(args[1..], configured);
             case "--allocator":
                 Console.WriteLine(AllocatorComparison.Run(AllocatorComparison.DefaultRepetitions).ToMarkdown());
@@ -34,6 +35,7 @@ public static class Program
             case PeakChild.Mode:
                 return PeakChild.Child(args[1..]);
             default:
+                QuietGate.Enabled = true;
                 Console.WriteLine($"native allocator: {(configured ? "configured (LossLab.Runtime.NativeAllocator.Configure)" : "glibc defaults")}");
                 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, BenchmarkConfig.Create());
                 return 0;

@@ -63,6 +63,7 @@ public static class Report
         machine.AppendLine(CultureInfo.InvariantCulture, $"Measured {started:yyyy-MM-dd HH:mm} UTC at commit {Commit(root)}; load average (1, 5, 15 min) {loadBefore} before the run and {LoadAverage()} after it ({Environment.ProcessorCount} cores).");
         machine.AppendLine();
         machine.AppendLine(CultureInfo.InvariantCulture, $"- Memory bandwidth: {bandwidth / 1e9:0.0} GB/s (read + write), {Bandwidth.Source}; the floors use it. The same copy after the run: {bandwidthAfter / 1e9:0.0} GB/s.");
+        if (QuietGate.Summary is { } gate) machine.AppendLine($"- Quiet gate: {gate}.");
         machine.AppendLine($"- Native allocator during the benchmarks: {(allocatorConfigured ? "configured with `NativeAllocator.Configure()` (see below)" : "glibc's defaults (LOSSLAB_ALLOCATOR=default)")}.");
         machine.AppendLine($"- Peak-memory method checked on a 256 MiB float32 tensor of ones: measured {PeakNativeMemory.Format(validation)}.");
         machine.AppendLine();
