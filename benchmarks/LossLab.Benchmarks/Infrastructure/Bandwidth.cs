@@ -5,16 +5,29 @@ using System.Runtime.InteropServices;
 namespace LossLab.Benchmarks.Infrastructure;
 
 /// <summary>
-/// The machine's main-memory bandwidth, for the bandwidth-floor column: measured once per process with a large parallel
-/// copy (bytes read plus bytes written per second, best of several passes), or stated with LOSSLAB_BANDWIDTH_GBS.
+/// The machine's main-memory bandwidth, for the bandwidth-floor column: measured at start-up with a large parallel
+/// copy (bytes read plus bytes written per second, best of several passes), raised by any faster measurement recorded
+/// later with <see cref="Observe"/> (the floor is then the harder one), or stated with LOSSLAB_BANDWIDTH_GBS.
 /// </summary>
 public static class Bandwidth
 {
     private const long BufferBytes = 256L << 20;   // far beyond any cache
     private static readonly Lazy<(double BytesPerSecond, string Source)> Value = new(Measure);
 
-    /// <summary>Bytes per second (read + written).</summary>
-    public static double BytesPerSecond => Value.Value.BytesPerSecond;
+    private static double observed;
+
+    /// <summary>Bytes per second (read + written): the fastest of the start-up measurement and the observed ones.</summary>
+    public static double BytesPerSecond => Stated ? Value.Value.BytesPerSecond : Math.Max(Value.Value.BytesPerSecond, observed);
+
+    /// <summary>The start-up measurement (or the stated value).</summary>
+    public static double AtStartUp => Value.Value.BytesPerSecond;
+
+    /// <summary>Whether the bandwidth was stated (LOSSLAB_BANDWIDTH_GBS) rather than measured.</summary>
+    public static bool Stated => Value.Value.Source.StartsWith("stated", StringComparison.Ordinal);
+
+    /// <summary>Records a later measurement: a shared machine that was slow at start-up must not make the floors
+    /// easier. Ignored when the bandwidth is stated.</summary>
+    public static void Observe(double bytesPerSecond) => observed = Math.Max(observed, bytesPerSecond);
 
     /// <summary>How the value was obtained, for the report.</summary>
     public static string Source => Value.Value.Source;
