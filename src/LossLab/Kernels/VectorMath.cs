@@ -212,8 +212,10 @@ internal static class VectorMath
     private const int ExpSumBlock = 16;
 
     /// <summary>Writes <c>exp((x - shift) * scale)</c> into <paramref name="e"/> (which may be <paramref name="x"/>
-    /// itself) and returns its sum, accumulated in double (in blocks of <see cref="ExpSumBlock"/> vectors summed in
-    /// the element type first): the softmax pass of the row kernels, in one sweep.</summary>
+    /// itself) for a shift at least every x and a scale &gt; 0 (arguments &lt;= 0: <see cref="ExpNonPositive{T}"/>, so
+    /// a term more than about 87 below the shift is about 1.2e-38 instead of 0, at a fifth less time than
+    /// <see cref="Exp{T}"/>) and returns its sum, accumulated in double (in blocks of <see cref="ExpSumBlock"/> vectors
+    /// summed in the element type first): the softmax pass of the row kernels, in one sweep.</summary>
     public static unsafe double ExpSum<T>(ReadOnlySpan<T> x, T shift, T scale, Span<T> e) where T : unmanaged, IFloatingPointIeee754<T>
     {
         int width = Vector<T>.Count, len = x.Length, i = 0;
@@ -228,7 +230,7 @@ internal static class VectorMath
                 var block = Vector<T>.Zero;
                 for (; i <= end; i += width)
                 {
-                    var v = Exp((Vector.Load(px + i) - vs) * vk);
+                    var v = ExpNonPositive((Vector.Load(px + i) - vs) * vk);
                     Vector.Store(v, pe + i);
                     block += v;
                 }

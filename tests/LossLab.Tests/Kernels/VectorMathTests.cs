@@ -138,5 +138,14 @@ public class VectorMathTests
             double exact = e.Sum(v => (double)v);
             Assert.True(Math.Abs(sum - exact) <= 1e-6 * exact, $"len {len}: sum {sum:R}, want {exact:R}");
         }
+        // terms far below the shift (the softmax of a saturated row): at most about FLT_MIN, never NaN; NaN stays NaN
+        var far = new float[] { 0f, -200f, -1e4f, -90f, -100f, -300f, -87.5f, -88f, -1000f };
+        var ef = new float[far.Length];
+        double total = VectorMath.ExpSum<float>(far, 0f, 1f, ef);
+        Assert.Equal(1f, ef[0]);
+        Assert.All(ef.Skip(1), v => Assert.InRange(v, 0f, 1.2e-38f));
+        Assert.Equal(1.0, total, 12);
+        var withNaN = new float[] { 0f, float.NaN, -1f, -2f, -3f, -4f, -5f, -6f };
+        Assert.True(double.IsNaN(VectorMath.ExpSum<float>(withNaN, 0f, 1f, new float[8])));
     }
 }
