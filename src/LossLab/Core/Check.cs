@@ -139,32 +139,21 @@ public static partial class Check
         if (t.device_type != TorchSharp.DeviceType.CPU || !t.is_contiguous() || (t.dtype != ScalarType.Int64 && t.dtype != ScalarType.Int32))
             return false;
         long n = t.numel();
-        long skip = ignoreIndex ?? long.MinValue;
-        bool ignoring = ignoreIndex.HasValue;
-        if (t.dtype == ScalarType.Int64)
-        {
-            long* p = Kernels.Native.Ptr<long>(t);
-            for (long i = 0; i < n; i++)
-            {
-                long v = p[i];
-                if (ignoring && v == skip) continue;
-                if (v < lo) lo = v;
-                if (v > hi) hi = v;
-            }
-        }
-        else
-        {
-            int* p = Kernels.Native.Ptr<int>(t);
-            for (long i = 0; i < n; i++)
-            {
-                long v = p[i];
-                if (ignoring && v == skip) continue;
-                if (v < lo) lo = v;
-                if (v > hi) hi = v;
-            }
-        }
+        if (t.dtype == ScalarType.Int64) IndexRange(Kernels.Native.Ptr<long>(t), n, ignoreIndex, ref lo, ref hi);
+        else IndexRange(Kernels.Native.Ptr<int>(t), n, ignoreIndex, ref lo, ref hi);
         any = lo <= hi;
         return true;
+    }
+
+    private static unsafe void IndexRange<TInt>(TInt* p, long n, long? ignoreIndex, ref long lo, ref long hi) where TInt : unmanaged, System.Numerics.IBinaryInteger<TInt>
+    {
+        for (long i = 0; i < n; i++)
+        {
+            long v = long.CreateTruncating(p[i]);
+            if (v == ignoreIndex) continue;
+            if (v < lo) lo = v;
+            if (v > hi) hi = v;
+        }
     }
 
     /// <summary>A scalar parameter must satisfy a condition.</summary>

@@ -118,7 +118,21 @@ internal static class VectorMath
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector<float> ExpSingle(Vector<float> x)
     {
-        var c = Vector.ClampNative(x, new Vector<float>(ExpLow), new Vector<float>(ExpHigh));
+        var result = ExpReduced(Vector.ClampNative(x, new Vector<float>(ExpLow), new Vector<float>(ExpHigh)));
+        result = Vector.ConditionalSelect(Vector.LessThan(x, new Vector<float>(ExpLow)), Vector<float>.Zero, result);
+        return Vector.ConditionalSelect(Vector.Equals(x, x), result, x); // NaN stays NaN
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<float> ExpNonPositiveSingle(Vector<float> x) =>
+        // MaxNative returns its second operand when either is NaN: x second, so that NaN stays NaN (and passes through)
+        ExpReduced(Vector.MaxNative(new Vector<float>(ExpLow), x));
+
+    /// <summary>e^c for c in [ln(FLT_MIN), 88] (or NaN, which gives NaN): the reduction and polynomial of the remarks,
+    /// and <c>2^k (1 + (e^r - 1))</c> as one multiply-add.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<float> ExpReduced(Vector<float> c)
+    {
         // k = round(c log2 e) by the magic-number trick: adding 1.5 * 2^23 rounds to an integer (to nearest even), whose
         // value sits in the low mantissa bits of t; 2^k is then those bits shifted into the exponent field
         var t = Vector.FusedMultiplyAdd(c, new Vector<float>(Log2E), new Vector<float>(RoundingMagic));
@@ -131,29 +145,7 @@ internal static class VectorMath
         p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(4.1665795894E-2f));
         p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(1.6666665459E-1f));
         p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(5.0000001201E-1f));
-        var y = Vector.FusedMultiplyAdd(p, r * r, r) + Vector<float>.One;
-        var scale = Vector.AsVectorSingle(Vector.ShiftLeft(Vector.AsVectorInt32(t) - new Vector<int>(RoundingMagicBits - 127), 23));
-        var result = y * scale;
-        result = Vector.ConditionalSelect(Vector.LessThan(x, new Vector<float>(ExpLow)), Vector<float>.Zero, result);
-        return Vector.ConditionalSelect(Vector.Equals(x, x), result, x); // NaN stays NaN
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector<float> ExpNonPositiveSingle(Vector<float> x)
-    {
-        // MaxNative returns its second operand when either is NaN: x second, so that NaN stays NaN
-        var c = Vector.MaxNative(new Vector<float>(ExpLow), x);
-        var t = Vector.FusedMultiplyAdd(c, new Vector<float>(Log2E), new Vector<float>(RoundingMagic));
-        var k = t - new Vector<float>(RoundingMagic);
-        var r = Vector.FusedMultiplyAdd(k, new Vector<float>(-Ln2Hi), c);
-        r = Vector.FusedMultiplyAdd(k, new Vector<float>(-Ln2Lo), r);
-        var p = new Vector<float>(1.9875691500E-4f);
-        p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(1.3981999507E-3f));
-        p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(8.3334519073E-3f));
-        p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(4.1665795894E-2f));
-        p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(1.6666665459E-1f));
-        p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(5.0000001201E-1f));
-        var y = Vector.FusedMultiplyAdd(p, r * r, r); // exp(r) - 1
+        var y = Vector.FusedMultiplyAdd(p, r * r, r); // e^r - 1
         var scale = Vector.AsVectorSingle(Vector.ShiftLeft(Vector.AsVectorInt32(t) - new Vector<int>(RoundingMagicBits - 127), 23));
         return Vector.FusedMultiplyAdd(y, scale, scale);
     }
