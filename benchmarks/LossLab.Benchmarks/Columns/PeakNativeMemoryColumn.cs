@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
 using LossLab.Benchmarks.Infrastructure;
@@ -8,12 +7,10 @@ namespace LossLab.Benchmarks.Columns;
 /// <summary>
 /// The peak native memory one call of a case adds (<see cref="PeakNativeMemory"/>), measured after the timings in a
 /// fresh process per benchmark class (<see cref="PeakChild"/>): for each case a new instance of the class, its global
-/// setup, one warm-up call and one measured call. Computed once per case and cached (several exporters ask).
+/// setup, one warm-up call and one measured call. <see cref="PeakChild"/> keeps each case's result (several exporters ask).
 /// </summary>
 public sealed class PeakNativeMemoryColumn : CaseColumn
 {
-    private readonly ConcurrentDictionary<string, string?> cache = new();
-
     /// <summary>The column.</summary>
     public static readonly PeakNativeMemoryColumn Instance = new();
 
@@ -32,6 +29,5 @@ public sealed class PeakNativeMemoryColumn : CaseColumn
     /// <inheritdoc/>
     protected override string? Value(Summary summary, BenchmarkCase benchmarkCase) =>
         summary[benchmarkCase]?.ResultStatistics is null ? null
-            : cache.GetOrAdd(benchmarkCase.FolderInfo + "/" + benchmarkCase.Job.Id,
-                _ => PeakNativeMemory.Format(PeakChild.Peak(benchmarkCase, summary.BenchmarksCases.Where(c => summary[c]?.ResultStatistics is not null))));
+            : PeakNativeMemory.Format(PeakChild.Peak(benchmarkCase, summary.BenchmarksCases.Where(c => summary[c]?.ResultStatistics is not null)));
 }

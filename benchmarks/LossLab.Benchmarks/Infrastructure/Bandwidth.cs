@@ -12,18 +12,15 @@ namespace LossLab.Benchmarks.Infrastructure;
 public static class Bandwidth
 {
     private const long BufferBytes = 256L << 20;   // far beyond any cache
-    private static readonly Lazy<(double BytesPerSecond, string Source)> Value = new(Measure);
+    private static readonly Lazy<(double BytesPerSecond, string Source, bool Stated)> Value = new(Measure);
 
     private static double observed;
 
     /// <summary>Bytes per second (read + written): the fastest of the start-up measurement and the observed ones.</summary>
     public static double BytesPerSecond => Stated ? Value.Value.BytesPerSecond : Math.Max(Value.Value.BytesPerSecond, observed);
 
-    /// <summary>The start-up measurement (or the stated value).</summary>
-    public static double AtStartUp => Value.Value.BytesPerSecond;
-
     /// <summary>Whether the bandwidth was stated (LOSSLAB_BANDWIDTH_GBS) rather than measured.</summary>
-    public static bool Stated => Value.Value.Source.StartsWith("stated", StringComparison.Ordinal);
+    public static bool Stated => Value.Value.Stated;
 
     /// <summary>Records a later measurement: a shared machine that was slow at start-up must not make the floors
     /// easier. Ignored when the bandwidth is stated.</summary>
@@ -32,13 +29,13 @@ public static class Bandwidth
     /// <summary>How the value was obtained, for the report.</summary>
     public static string Source => Value.Value.Source;
 
-    private static (double, string) Measure()
+    private static (double, string, bool) Measure()
     {
         var stated = Environment.GetEnvironmentVariable("LOSSLAB_BANDWIDTH_GBS");
         if (double.TryParse(stated, NumberStyles.Float, CultureInfo.InvariantCulture, out double gbs) && gbs > 0)
-            return (gbs * 1e9, $"stated by LOSSLAB_BANDWIDTH_GBS={stated}");
+            return (gbs * 1e9, $"stated by LOSSLAB_BANDWIDTH_GBS={stated}", true);
         double best = CopyBytesPerSecond(passes: 8);
-        return (best, $"measured at start-up: best of 8 parallel {BufferBytes >> 20} MiB copies on {Environment.ProcessorCount} threads");
+        return (best, $"measured at start-up: best of 8 parallel {BufferBytes >> 20} MiB copies on {Environment.ProcessorCount} threads", false);
     }
 
     /// <summary>Copies a 256 MiB buffer into another, split over all cores, <paramref name="passes"/> times; the best rate.</summary>

@@ -32,6 +32,7 @@ public static class QuietGate
     private static int cases;
     private static int timedOut;
     private static double waitedSeconds;
+    private static (nint Source, nint Destination) buffers;
 
     /// <summary>The longest wait before a case.</summary>
     public static TimeSpan MaxWait { get; } = TimeSpan.FromSeconds(
@@ -73,31 +74,34 @@ public static class QuietGate
         return t;
     }
 
+    /// <summary>The probe's copy buffers, made and faulted in once per process (under <see cref="Gate"/>).</summary>
+    private static unsafe (nint Source, nint Destination) Buffers()
+    {
+        if (buffers.Source == 0)
+        {
+            byte* src = (byte*)NativeMemory.AlignedAlloc(CopyBytes, 64);
+            byte* dst = (byte*)NativeMemory.AlignedAlloc(CopyBytes, 64);
+            new Span<byte>(src, CopyBytes).Fill(1);
+            new Span<byte>(dst, CopyBytes).Clear();
+            buffers = ((nint)src, (nint)dst);
+        }
+        return buffers;
+    }
+
     private static unsafe double Probe()
     {
         int threads = Math.Max(1, Environment.ProcessorCount);
-        byte* src = (byte*)NativeMemory.AlignedAlloc(CopyBytes, 64);
-        byte* dst = (byte*)NativeMemory.AlignedAlloc(CopyBytes, 64);
-        try
+        var (src, dst) = Buffers();
+        long part = CopyBytes / threads;
+        var clock = Stopwatch.StartNew();
+        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, k =>
         {
-            new Span<byte>(src, CopyBytes).Fill(1);
-            new Span<byte>(dst, CopyBytes).Clear();
-            long part = CopyBytes / threads;
-            var clock = Stopwatch.StartNew();
-            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, k =>
-            {
-                var x = new float[ExpLength];
-                var y = new float[ExpLength];
-                for (int j = 0; j < ExpLength; j++) x[j] = -j / (float)ExpLength;
-                for (int p = 0; p < ExpPasses; p++) TensorPrimitives.Exp(x, y);
-                Buffer.MemoryCopy(src + k * part, dst + k * part, part, part);
-            });
-            return clock.Elapsed.TotalSeconds;
-        }
-        finally
-        {
-            NativeMemory.AlignedFree(src);
-            NativeMemory.AlignedFree(dst);
-        }
+            var x = new float[ExpLength];
+            var y = new float[ExpLength];
+            for (int j = 0; j < ExpLength; j++) x[j] = -j / (float)ExpLength;
+            for (int p = 0; p < ExpPasses; p++) TensorPrimitives.Exp(x, y);
+            Buffer.MemoryCopy((byte*)src + k * part, (byte*)dst + k * part, part, part);
+        });
+        return clock.Elapsed.TotalSeconds;
     }
 }

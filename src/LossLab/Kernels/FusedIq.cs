@@ -88,21 +88,14 @@ internal static class FusedIq
         }
 
         /// <summary><c>x[i, y_i]</c> for each row, in float64.</summary>
-        private static unsafe double[] TargetLogits(Tensor x, Tensor y)
+        private static unsafe double[] TargetLogits(Tensor x, Tensor y) => x.dtype == ScalarType.Float32
+            ? TargetLogits(Native.Ptr<float>(x), Native.Ptr<long>(y), x.shape[0], x.shape[1])
+            : TargetLogits(Native.Ptr<double>(x), Native.Ptr<long>(y), x.shape[0], x.shape[1]);
+
+        private static unsafe double[] TargetLogits<T>(T* px, long* py, long n, long c) where T : unmanaged, IFloatingPointIeee754<T>
         {
-            long n = x.shape[0], c = x.shape[1];
-            long* py = Native.Ptr<long>(y);
             var xy = new double[n];
-            if (x.dtype == ScalarType.Float32)
-            {
-                float* px = Native.Ptr<float>(x);
-                for (long i = 0; i < n; i++) xy[i] = px[i * c + py[i]];
-            }
-            else
-            {
-                double* px = Native.Ptr<double>(x);
-                for (long i = 0; i < n; i++) xy[i] = px[i * c + py[i]];
-            }
+            for (long i = 0; i < n; i++) xy[i] = double.CreateTruncating(px[i * c + py[i]]);
             return xy;
         }
     }
